@@ -1,0 +1,68 @@
+# Developer entry points. `make demo` runs the example site on the local Stream emulator;
+# `make test` runs everything CI checks (.ci/run calls exactly this).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+EMULATOR_PORT ?= 8765
+SDK_BUNDLE := build/sdk/stream-chat.js
+
+.PHONY: help install demo test lint typecheck pytest tox bench sdk chromium clean
+
+help:
+	@echo "make demo   run the example project on the emulator (http://127.0.0.1:$(PORT)/)"
+	@echo "make test   lint, type-check and run the whole test suite, browser tests included"
+	@echo "make bench  run the benchmarks and write benchmarks/results/latest.json"
+	@echo "make tox    run the suite on every supported Django x Python pair"
+
+$(BIN)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The Stream JS SDK as one browser ES module, for offline use (tests, the demo). Never committed.
+$(SDK_BUNDLE): node_modules/.installed
+	mkdir -p $(dir $@)
+	npx esbuild --bundle --format=esm --platform=browser --minify --log-level=warning \
+		--outfile=$@ node_modules/stream-chat/dist/esm/index.mjs
+
+sdk: $(SDK_BUNDLE)
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); \
+		else echo "Install Chromium first: sudo apt-get install chromium" >&2; exit 1; fi; \
+	fi
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+pytest: install sdk chromium
+	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=95 $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+tox: install sdk chromium
+	$(BIN)/tox run-parallel --parallel-no-spinner
+
+bench: install sdk chromium
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+demo: install sdk
+	$(BIN)/python example_project/manage.py demo --port $(PORT) --emulator-port $(EMULATOR_PORT)
+
+clean:
+	rm -rf $(VENV) node_modules build dist .tox .coverage example_project/db.sqlite3

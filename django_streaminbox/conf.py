@@ -1,0 +1,37 @@
+"""Every ``STREAMINBOX_*`` setting and its default.
+
+Read settings through ``django.conf.settings`` at call time (``settings.STREAMINBOX_TIMEOUT``), never
+copy them into module globals: ``override_settings`` in tests and per-deployment changes must be seen.
+Every setting here is documented in README.md's settings reference (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from appconf import AppConf
+from django.conf import settings  # noqa: F401  (AppConf needs settings imported)
+
+
+class StreamInboxConf(AppConf):
+    #: Stream app credentials. Empty by default so that ``check`` and ``collectstatic`` run without them.
+    API_KEY = ""
+    API_SECRET = ""
+    #: Where the Stream API lives. Empty means Stream's own service; the emulator's URL for local work.
+    BASE_URL = ""
+    #: Seconds any one call to Stream may take before it is given up.
+    TIMEOUT = 3.0
+    #: Lifetime of the user tokens issued by the token endpoint, in seconds.
+    TOKEN_TTL = 60 * 60
+    #: Channel type and id prefix of the one-to-one conversations.
+    CHANNEL_TYPE = "messaging"
+    CHANNEL_ID_PREFIX = "dm"
+    #: Dotted paths to callables: what a Django user is to Stream, and who may message whom.
+    USER_ID = "django_streaminbox.users.default_user_id"
+    USER_DATA = "django_streaminbox.users.default_user_data"
+    CAN_MESSAGE = "django_streaminbox.users.default_can_message"
+    #: Keep Stream's copy of each user in step on save and delete.
+    SYNC_ON_SAVE = True
+    #: What happens in Stream when a Django user is deleted: "deactivate", "delete", "hard_delete" or "".
+    ON_USER_DELETE = "deactivate"
+
+    class Meta:
+        prefix = "STREAMINBOX"
