@@ -32,6 +32,21 @@ class StreamInboxConf(AppConf):
     SYNC_ON_SAVE = True
     #: What happens in Stream when a Django user is deleted: "deactivate", "delete", "hard_delete" or "".
     ON_USER_DELETE = "deactivate"
+    #: Alias of the Django cache that keeps sync fingerprints, webhook ids and notification quiet periods.
+    CACHE = "default"
+    #: Dotted path to ``callable(stream_user_id) -> user | None``, the reverse of USER_ID, used by webhook
+    #: events (``event.user``) and email notifications. Empty: the user whose primary key is that id.
+    USER_LOOKUP = ""
+    #: Webhooks: the largest body accepted (gzipped or inflated), and how long a delivered
+    #: ``X-Webhook-Id`` is remembered (in the CACHE alias) so that Stream's retries are not processed twice.
+    WEBHOOK_MAX_BYTES = 2 * 1024 * 1024
+    WEBHOOK_ID_TTL = 60 * 60
+    #: Email offline members about new messages (on the ``message.new`` webhook), at most once per
+    #: conversation per EMAIL_QUIET_PERIOD seconds; EMAIL_PREFERENCE is the dotted path to
+    #: ``callable(user, event) -> "message" | "notice" | "none"`` (see django_streaminbox.notifications).
+    EMAIL_NOTIFICATIONS = False
+    EMAIL_QUIET_PERIOD = 15 * 60
+    EMAIL_PREFERENCE = "django_streaminbox.notifications.default_email_preference"
 
     class Meta:
         prefix = "STREAMINBOX"
