@@ -10,6 +10,7 @@ class StreamInboxConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from . import checks, conf, receivers  # noqa: F401  (conf registers defaults)
+        from . import checks, conf, notifications, receivers  # noqa: F401  (conf registers defaults)
 
         receivers.connect()
+        notifications.connect()

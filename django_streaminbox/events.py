@@ -1,9 +1,10 @@
 """The Stream event a webhook delivers, as the ``stream_event`` signal hands it to receivers.
 
-Receivers get a :class:`StreamEvent`: the few fields every receiver needs read out of the payload once
-(``type``, ``cid``, the acting Stream user's id, ``created_at``), the Django user behind that id looked up
-only when asked for, and the whole raw ``payload`` for everything else. Compare ``event.type`` with the
-:class:`EventType` constants rather than with string literals, so that a typo fails loudly.
+Receivers get a :class:`StreamEvent`: the few fields every receiver needs, read out of the
+payload once (``type``, ``cid``, the acting Stream user's id, ``created_at``), the Django user
+behind that id looked up only when asked for, and the whole raw ``payload`` for everything else.
+Compare ``event.type`` with the :class:`EventType` constants rather than string literals: a typo
+then fails loudly instead of never matching.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.dateparse import parse_datetime
+from django.utils.module_loading import import_string
+
+from .conf import get_setting
 
 
 class EventType:
     """Names of the events Stream sends to webhooks (docs: "Webhook events").
 
-    Stream adds new types over time and a webhook subscribed to all events receives them too: receivers
-    should ignore types they do not know rather than fail on them.
+    Stream adds new types over time and a webhook subscribed to all events receives them too:
+    receivers should ignore types they do not know rather than fail on them.
     """
 
     MESSAGE_NEW = "message.new"
@@ -55,11 +59,14 @@ class EventType:
 class StreamEvent:
     """One event from Stream: what happened, where, by whom, and the payload it came with.
 
-    ``webhook_id`` is Stream's ``X-Webhook-Id`` (the same on every retry of one delivery) and ``attempt``
-    its ``X-Webhook-Attempt``: receivers doing non-idempotent work can use the id as their own key.
+    ``webhook_id`` is Stream's ``X-Webhook-Id`` (the same on every retry of one delivery) and
+    ``attempt`` its ``X-Webhook-Attempt``: receivers doing non-idempotent work can use the id as
+    their own key.
     """
 
-    def __init__(self, payload: Mapping[str, Any], *, webhook_id: str = "", attempt: int = 1) -> None:
+    def __init__(
+        self, payload: Mapping[str, Any], *, webhook_id: str = "", attempt: int = 1
+    ) -> None:
         self.payload = payload
         self.webhook_id = webhook_id
         self.attempt = attempt
@@ -73,7 +80,7 @@ class StreamEvent:
 
     @property
     def message(self) -> Mapping[str, Any] | None:
-        """The message the event is about (``message.*`` and ``reaction.*`` events), else ``None``."""
+        """The message of ``message.*`` and ``reaction.*`` events, else ``None``."""
         message = self.payload.get("message")
         return message if isinstance(message, Mapping) else None
 
@@ -96,13 +103,10 @@ class StreamEvent:
 def django_user_for(stream_user_id: str) -> AbstractBaseUser | None:
     """The active Django user whose Stream id is ``stream_user_id``, or ``None``.
 
-    Stream ids are the primary key as a string unless ``STREAMINBOX_USER_ID`` says otherwise; a site with
-    its own ids sets ``STREAMINBOX_USER_LOOKUP`` to the reverse of that callable.
+    Stream ids are the primary key as a string unless ``STREAMINBOX_USER_ID`` says otherwise; a site
+    with its own ids sets ``STREAMINBOX_USER_LOOKUP`` to the reverse of that callable.
     """
-    from django.conf import settings
-    from django.utils.module_loading import import_string
-
-    lookup = settings.STREAMINBOX_USER_LOOKUP
+    lookup = get_setting("USER_LOOKUP")
     if lookup:
         found: AbstractBaseUser | None = import_string(lookup)(stream_user_id)
         return found
@@ -113,7 +117,7 @@ def default_user_lookup(stream_user_id: str) -> AbstractBaseUser | None:
     """The reverse of the default ``STREAMINBOX_USER_ID``: the user whose primary key this is."""
     model = get_user_model()
     try:
-        pk = model._meta.pk.to_python(stream_user_id)  # type: ignore[union-attr]
+        pk = model._meta.pk.to_python(stream_user_id)
     except Exception:  # a Stream id that cannot be this model's key names nobody here
         return None
     user: AbstractBaseUser | None = model._default_manager.filter(pk=pk).first()

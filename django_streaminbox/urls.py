@@ -1,5 +1,9 @@
-from django.urls import path
+from django.urls import URLPattern, URLResolver, path
+
+from . import views
 
 app_name = "streaminbox"
 
-urlpatterns: list = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("webhook/", views.WebhookView.as_view(), name="webhook"),
+]

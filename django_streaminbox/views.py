@@ -9,17 +9,23 @@ Each view exposes small hook methods; customise by subclassing and pointing a UR
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any, ClassVar
 
-from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.cache import BaseCache, caches
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import add_never_cache_headers
+from django.utils.crypto import constant_time_compare
 from django.views import View
 
+from . import webhooks
+from .conf import get_setting
+from .events import StreamEvent
 from .exceptions import (
     APIError,
     BadRequest,
@@ -28,6 +34,7 @@ from .exceptions import (
     StreamRejected,
     StreamUnavailable,
 )
+from .signals import stream_event
 
 logger = logging.getLogger("django_streaminbox")
 
@@ -159,3 +166,107 @@ class StreamInboxAPIView(View):
         return self.error_response(
             405, "method_not_allowed", f"Use {allowed}.", headers={"Allow": allowed}
         )
+
+
+# Webhooks: Stream calling back (owner: the webhook engineer).
+
+
+class WebhookView(StreamInboxAPIView):
+    """Receives Stream's signed webhooks and sends each event as the ``stream_event`` signal.
+
+    No login and no CSRF token: Stream proves itself with ``X-Signature`` instead, and that check
+    never depends on ``DEBUG``. A repeated ``X-Webhook-Id`` (Stream retries with the same id) is
+    answered 200 without being dispatched again, unless the first attempt failed. Hooks:
+    ``get_api_key``, ``get_api_secret``, ``send_event``.
+    """
+
+    login_required = False
+    csrf_protect = False
+    http_method_names = ["post", "head", "options"]
+
+    #: Seconds a delivery counts as being processed: a retry arriving meanwhile gets a 503.
+    claim_timeout: ClassVar[int] = 60
+
+    def get_api_key(self) -> str:
+        return str(get_setting("API_KEY"))
+
+    def get_api_secret(self) -> str:
+        return str(get_setting("API_SECRET"))
+
+    def head(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Answered so that uptime probes and URL checks see the endpoint is there."""
+        return HttpResponse(status=200)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        event = self.verified_event(request)
+        key = self.seen_key(event.webhook_id)
+        if key and not self.claim(key):
+            return self.json_response({"ok": True, "duplicate": True})
+        try:
+            self.send_event(event)
+        except Exception:
+            if key:  # forget the claim, so that Stream's retry of this delivery is processed
+                self.cache.delete(key)
+            raise
+        if key:
+            self.cache.set(key, "done", timeout=get_setting("WEBHOOK_ID_TTL"))
+        return self.json_response({"ok": True})
+
+    def send_event(self, event: StreamEvent) -> None:
+        """Send ``stream_event``; a receiver that raises makes a 500, so that Stream retries."""
+        stream_event.send(sender=type(self), event=event, request=self.request)
+
+    def verified_event(self, request: HttpRequest) -> StreamEvent:
+        """The request's event, or a 401 / 400 / 413 JSON error before anything is dispatched."""
+        api_key = self.get_api_key()
+        sent_key = request.headers.get("X-Api-Key", "")
+        if not api_key or not constant_time_compare(sent_key, api_key):
+            message = "The X-Api-Key is not this app's key."
+            raise webhooks.InvalidSignature(message, code="invalid_api_key")
+        return webhooks.verify_and_parse(
+            self.read_body(request),
+            signature=request.headers.get("X-Signature", ""),
+            secret=self.get_api_secret(),
+            max_bytes=get_setting("WEBHOOK_MAX_BYTES"),
+            webhook_id=request.headers.get("X-Webhook-Id", ""),
+            attempt=_positive_int(request.headers.get("X-Webhook-Attempt", "")),
+        )
+
+    def read_body(self, request: HttpRequest) -> bytes:
+        """The raw body, refused unread when its declared length is over the limit."""
+        max_bytes = get_setting("WEBHOOK_MAX_BYTES")
+        if _positive_int(request.META.get("CONTENT_LENGTH") or "", default=0) > max_bytes:
+            raise webhooks.WebhookTooLarge(f"The body is larger than {max_bytes} bytes.")
+        try:
+            return request.body
+        except RequestDataTooBig:  # DATA_UPLOAD_MAX_MEMORY_SIZE is smaller than our own limit
+            raise webhooks.WebhookTooLarge("The body is too large.") from None
+
+    # Remembering deliveries: a claim while receivers run, "done" once they succeeded.
+
+    @property
+    def cache(self) -> BaseCache:
+        return caches[get_setting("CACHE")]
+
+    def seen_key(self, webhook_id: str) -> str:
+        if not webhook_id:
+            return ""
+        return "streaminbox:webhook:" + hashlib.sha256(webhook_id.encode()).hexdigest()
+
+    def claim(self, key: str) -> bool:
+        """Whether to process this delivery: not done before, and not being processed right now."""
+        if self.cache.add(key, "processing", timeout=self.claim_timeout):
+            return True
+        if self.cache.get(key) == "done":
+            return False
+        raise APIError(
+            "This delivery is being processed; retry later.", code="in_progress", status=503
+        )
+
+
+def _positive_int(value: str, default: int = 1) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        return default
+    return number if number > 0 else default
