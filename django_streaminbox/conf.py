@@ -55,5 +55,12 @@ class StreamInboxConf(AppConf):  # type: ignore[misc]  # appconf is untyped
     EMAIL_QUIET_PERIOD = 15 * 60
     EMAIL_PREFERENCE = "django_streaminbox.notifications.default_email_preference"
 
+    #: The inbox page: the site template it extends and the block of it that the inbox fills.
+    BASE_TEMPLATE = "streaminbox/base.html"
+    BASE_BLOCK = "content"
+    #: Where the browser loads the Stream JS SDK from (an ES module): pinned on a public CDN by
+    #: default; point it at a bundle you serve yourself for offline use or a stricter CSP.
+    JS_SDK_URL = "https://cdn.jsdelivr.net/npm/stream-chat@9.53.0/+esm"
+
     class Meta:
         prefix = "STREAMINBOX"
