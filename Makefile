@@ -7,7 +7,7 @@ PORT ?= 8000
 EMULATOR_PORT ?= 8765
 SDK_BUNDLE := build/sdk/stream-chat.js
 
-.PHONY: help install demo test lint typecheck pytest tox bench sdk chromium clean
+.PHONY: help install demo test test-js lint typecheck pytest tox bench sdk chromium clean
 
 help:
 	@echo "make demo   run the example project on the emulator (http://127.0.0.1:$(PORT)/)"
@@ -54,6 +54,10 @@ pytest: install sdk chromium
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=95 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Only the real Stream JS SDK (Node) against the emulator, fan-out included (tests/js).
+test-js: install
+	$(BIN)/pytest tests/js -m node -q -p no:randomly $(PYTEST_ARGS)
 
 tox: install sdk chromium
 	$(BIN)/tox run-parallel --parallel-no-spinner
