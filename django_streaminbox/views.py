@@ -12,29 +12,40 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, cast
+from urllib.parse import urlencode
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import BaseCache, caches
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.paginator import Paginator
 from django.core.signals import got_request_exception
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import constant_time_compare
 from django.views import View
 
-from . import webhooks
+from . import sync, webhooks
+from .channels import direct_channel_id, get_or_create_direct_channel
+from .client import base_url, create_token
 from .conf import get_setting
-from .events import StreamEvent
+from .events import StreamEvent, django_user_for
 from .exceptions import (
     APIError,
     BadRequest,
     ConfigurationError,
+    Forbidden,
     NotAuthenticated,
+    NotFound,
     StreamRejected,
     StreamUnavailable,
 )
 from .signals import stream_event
+from .users import STREAM_USER_ID_RE, can_message, stream_user_data, stream_user_id
 
 logger = logging.getLogger("django_streaminbox")
 
@@ -166,6 +177,189 @@ class StreamInboxAPIView(View):
         return self.error_response(
             405, "method_not_allowed", f"Use {allowed}.", headers={"Allow": allowed}
         )
+
+
+# The core endpoints: tokens, direct channels, the people directory.
+
+
+class TokenView(StreamInboxAPIView):
+    """``POST``: a Stream token for the logged-in user, signed here (no call to Stream).
+
+    Answers ``{"token", "api_key", "user_id", "expires_at", "base_url"}`` (``expires_at`` in unix
+    seconds). If Stream may not have the user's current data, a sync is scheduled; a user Stream
+    already has costs no Stream call at all. Hooks: ``get_user_id``, ``get_token_ttl``,
+    ``get_token_claims``.
+    """
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = cast(AbstractBaseUser, request.user)
+        user_id = self.get_user_id(user)
+        token, expires_at = create_token(
+            user_id, ttl=self.get_token_ttl(), claims=self.get_token_claims(user)
+        )
+        if sync.needs_sync(user):
+            sync.schedule(user)
+        return self.json_response(
+            {
+                "token": token,
+                "api_key": get_setting("API_KEY"),
+                "user_id": user_id,
+                "expires_at": expires_at,
+                "base_url": base_url(),
+            }
+        )
+
+    def get_user_id(self, user: AbstractBaseUser) -> str:
+        """The Stream id the token is for; keep it equal to what ``STREAMINBOX_USER_ID`` gives."""
+        return stream_user_id(user)
+
+    def get_token_ttl(self) -> int:
+        """Seconds the token is valid (``STREAMINBOX_TOKEN_TTL``)."""
+        return int(get_setting("TOKEN_TTL"))
+
+    def get_token_claims(self, user: AbstractBaseUser) -> dict[str, Any]:
+        """Extra JWT claims; ``user_id``, ``iat`` and ``exp`` are always set and always win."""
+        return {}
+
+
+class DirectChannelView(StreamInboxAPIView):
+    """``POST {"user_id": ...}`` (JSON or form): the one-to-one channel with that user.
+
+    400 for a missing or malformed id or for yourself, 404 for an unknown or inactive user, 403
+    when ``can_message`` says no. Both users are synced (unchanged ones skipped), then the channel
+    is fetched or created with exactly the two as members, created by the requester. Answers
+    ``{"channel_id", "channel_type", "cid", "members"}``. Hooks: ``get_other_user``,
+    ``can_message``, ``get_channel_id``, ``get_channel_data``.
+    """
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = cast(AbstractBaseUser, request.user)
+        other = self.get_other_user(self.requested_user_id())
+        if other is None:
+            raise NotFound("There is no such user.", code="user_not_found")
+        if other.pk == user.pk:
+            raise BadRequest("You cannot start a conversation with yourself.", code="self")
+        if not self.can_message(user, other):
+            raise Forbidden("You may not message this user.", code="not_allowed")
+        channel = get_or_create_direct_channel(
+            user,
+            other,
+            channel_id=self.get_channel_id(user, other),
+            data=self.get_channel_data(user, other),
+        )
+        return self.json_response(channel.as_dict())
+
+    def requested_user_id(self) -> str:
+        value = self.get_payload().get("user_id")
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is None or value == "":
+            raise BadRequest("Say whom to message: send user_id.", code="missing_user_id")
+        if not isinstance(value, str) or not STREAM_USER_ID_RE.match(value):
+            raise BadRequest("user_id is not a valid user id.", code="invalid_user_id")
+        return value
+
+    def get_other_user(self, user_id: str) -> AbstractBaseUser | None:
+        """The active user with this Stream id, or ``None`` (``STREAMINBOX_USER_LOOKUP``)."""
+        return django_user_for(user_id)
+
+    def can_message(self, user: AbstractBaseUser, other: AbstractBaseUser) -> bool:
+        """Whether ``user`` may message ``other`` (``STREAMINBOX_CAN_MESSAGE``)."""
+        return can_message(user, other)
+
+    def get_channel_id(self, user: AbstractBaseUser, other: AbstractBaseUser) -> str:
+        """The pair's channel id: the same whoever asks; see ``channels.direct_channel_id``."""
+        return direct_channel_id(stream_user_id(user), stream_user_id(other))
+
+    def get_channel_data(self, user: AbstractBaseUser, other: AbstractBaseUser) -> dict[str, Any]:
+        """Custom channel data stored on creation; ``members`` is always the pair."""
+        return {}
+
+
+class UserDirectoryView(StreamInboxAPIView):
+    """``GET ?q=&page=``: people the requester may message, as ``{"results", "next"}``.
+
+    Each result is ``{"id", "name", "image"}`` (Stream id, name, image or ``null``), matched on
+    ``search_fields`` (every word of ``q`` must match one of them). Hooks: ``get_queryset``,
+    ``serialize_user``.
+    """
+
+    http_method_names = ["get", "head", "options"]
+    paginate_by: ClassVar[int] = 20
+    #: Fields ``q`` is matched against; ``None``: the username field and whichever of
+    #: ``first_name``, ``last_name``, ``name``, ``display_name`` and ``full_name`` exist.
+    search_fields: ClassVar[Sequence[str] | None] = None
+    name_fields: ClassVar[tuple[str, ...]] = (
+        "first_name",
+        "last_name",
+        "name",
+        "display_name",
+        "full_name",
+    )
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = cast(AbstractBaseUser, request.user)
+        query = request.GET.get("q", "").strip()[:100]
+        number = self.page_number()
+        page = Paginator(self.search(self.get_queryset(), query), self.paginate_by).get_page(number)
+        if page.number != number:  # past the end: an empty page, not the last one again
+            return self.json_response({"results": [], "next": None})
+        results = [self.serialize_user(u) for u in page.object_list if can_message(user, u)]
+        next_url = None
+        if page.has_next():
+            params = (
+                {"q": query, "page": page.next_page_number()}
+                if query
+                else {"page": page.next_page_number()}
+            )
+            next_url = f"{request.path}?{urlencode(params)}"
+        return self.json_response({"results": results, "next": next_url})
+
+    def page_number(self) -> int:
+        raw = self.request.GET.get("page", "1")
+        if not raw.isdigit() or int(raw) < 1:
+            raise BadRequest("page must be a positive whole number.", code="invalid_page")
+        return int(raw)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        """Active users other than the requester, in a stable order."""
+        model = get_user_model()
+        queryset: QuerySet[Any] = model._default_manager.exclude(pk=self.request.user.pk)
+        fields = {f.name for f in model._meta.get_fields()}
+        if "is_active" in fields:
+            queryset = queryset.filter(is_active=True)
+        order = [f for f in self.name_fields if f in fields] or [model.USERNAME_FIELD]
+        ordered: QuerySet[Any] = queryset.order_by(*order, "pk")
+        return ordered
+
+    def search(self, queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
+        fields = self.get_search_fields()
+        for word in query.split():
+            match = Q()
+            for name in fields:
+                match |= Q(**{f"{name}__icontains": word})
+            queryset = queryset.filter(match)
+        return queryset
+
+    def get_search_fields(self) -> Sequence[str]:
+        if self.search_fields is not None:
+            return self.search_fields
+        model = get_user_model()
+        names = {f.name for f in model._meta.get_fields()}
+        return [model.USERNAME_FIELD, *(f for f in self.name_fields if f in names)]
+
+    def serialize_user(self, user: AbstractBaseUser) -> dict[str, Any]:
+        """One result: only what Stream itself shows of the user (never the email)."""
+        data = stream_user_data(user)
+        return {
+            "id": data["id"],
+            "name": data.get("name") or data["id"],
+            "image": data.get("image"),
+        }
 
 
 # Webhooks: Stream calling back (owner: the webhook engineer).
