@@ -76,50 +76,30 @@ DEMO_PEOPLE = [
     ),
 ]
 
-#: (first speaker, second speaker, lines spoken in turn, starting with the first speaker).
-DEMO_CONVERSATIONS: list[tuple[str, str, list[str]]] = [
-    (
-        "marcus",
-        "nova",
-        [
-            "Lisbon and Porto are confirmed for March. Dana is working on Madrid.",
-            "Amazing! Do we have a support act yet?",
-            "Two options, I'll send you their links tonight.",
-            "Also: the label wants the album artwork by Friday.",
-        ],
-    ),
-    (
-        "iris",
-        "nova",
-        [
-            "Mix v3 of 'Neon Tide' is up. I pulled the vocal forward in the chorus.",
-            "Listening now... the bridge finally breathes. Can the snare sit a little lower?",
-            "Done, v4 in ten minutes.",
-        ],
-    ),
-    (
-        "theo",
-        "nova",
-        [
-            "I have a hook for the last track. Free on Thursday?",
-            "Thursday works. Studio B at 2?",
-            "See you there. Bringing the old Juno.",
-        ],
-    ),
-    (
-        "iris",
-        "sam",
-        [
-            "Stems for the album are in the shared folder, 24-bit/48k.",
-            "Got them. Mastering the first four tracks this weekend.",
-        ],
-    ),
-    (
-        "dana",
-        "marcus",
-        [
-            "Madrid is a yes: Sala Sol, 14 March.",
-            "Perfect. Send me the contract when you have it.",
-        ],
-    ),
+#: Each conversation: who said what, in order. Every line's speaker is one of the pair.
+DEMO_CONVERSATIONS: list[list[tuple[str, str]]] = [
+    [
+        ("marcus", "Lisbon and Porto are confirmed for March. Dana is working on Madrid."),
+        ("nova", "Amazing! Do we have a support act yet?"),
+        ("marcus", "Two options, I'll send you their links tonight."),
+        ("marcus", "Also: the label wants the album artwork by Friday."),
+    ],
+    [
+        ("iris", "Mix v3 of 'Neon Tide' is up. I pulled the vocal forward in the chorus."),
+        ("nova", "The bridge finally breathes. Can the snare sit a little lower?"),
+        ("iris", "Done, v4 in ten minutes."),
+    ],
+    [
+        ("theo", "I have a hook for the last track. Free on Thursday?"),
+        ("nova", "Thursday works. Studio B at 2?"),
+        ("theo", "See you there. Bringing the old Juno."),
+    ],
+    [
+        ("iris", "Stems for the album are in the shared folder, 24-bit/48k."),
+        ("sam", "Got them. Mastering the first four tracks this weekend."),
+    ],
+    [
+        ("dana", "Madrid is a yes: Sala Sol, 14 March."),
+        ("marcus", "Perfect. Send me the contract when you have it."),
+    ],
 ]
