@@ -1,1 +1,130 @@
-"""System checks (placeholder until the core app lands)."""
+"""System checks with stable ids, so that a misconfiguration is reported, never raised at start-up.
+
+``manage.py check`` (and every command that runs checks) lists these; nothing here imports the
+Stream SDK's network side or contacts Stream. Ids are stable: silence one with
+``SILENCED_SYSTEM_CHECKS = ["streaminbox.E001"]`` in a build step that has no credentials.
+
+- E001 / E002: ``STREAMINBOX_API_KEY`` / ``STREAMINBOX_API_SECRET`` is not set.
+- E003: the secret is shorter than 32 bytes, too short to sign tokens safely with HS256.
+- E004: a dotted-path setting does not import to a callable.
+- E005: ``STREAMINBOX_ON_USER_DELETE`` is not one of the known actions.
+- E006: ``STREAMINBOX_CHANNEL_TYPE`` or ``STREAMINBOX_CHANNEL_ID_PREFIX`` breaks Stream's id rules.
+- E007: ``STREAMINBOX_CACHE`` is not an alias in ``CACHES``.
+- E008: ``STREAMINBOX_TIMEOUT`` or ``STREAMINBOX_TOKEN_TTL`` is not a positive number.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, register
+from django.utils.module_loading import import_string
+
+from .conf import get_setting
+from .sync import DELETE_ACTIONS
+
+#: HS256 with a key shorter than its 32-byte output is weak (and PyJWT warns).
+MIN_SECRET_BYTES = 32
+
+#: Settings that hold dotted paths to callables; an empty value means "not used".
+CALLABLE_SETTINGS = ("USER_ID", "USER_DATA", "CAN_MESSAGE", "USER_LOOKUP", "EMAIL_PREFERENCE")
+
+_CHANNEL_TYPE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{1,16}$")
+
+
+@register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    errors += _check_credentials()
+    errors += _check_callables()
+    errors += _check_values()
+    return errors
+
+
+def _check_credentials() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for number, name in (("001", "API_KEY"), ("002", "API_SECRET")):
+        if not get_setting(name):
+            errors.append(
+                Error(
+                    f"STREAMINBOX_{name} is not set.",
+                    hint="Copy it from your Stream dashboard (or use the emulator's).",
+                    id=f"streaminbox.E{number}",
+                )
+            )
+    secret = get_setting("API_SECRET")
+    if secret and len(str(secret).encode()) < MIN_SECRET_BYTES:
+        errors.append(
+            Error(
+                f"STREAMINBOX_API_SECRET is shorter than {MIN_SECRET_BYTES} bytes.",
+                hint="Use the secret Stream generated for the app; it is long enough.",
+                id="streaminbox.E003",
+            )
+        )
+    return errors
+
+
+def _check_callables() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for name in CALLABLE_SETTINGS:
+        path = getattr(settings, f"STREAMINBOX_{name}", "")
+        if not path:
+            continue
+        try:
+            target = import_string(path)
+        except ImportError as exc:
+            problem = f"does not import ({exc})"
+        else:
+            if callable(target):
+                continue
+            problem = "is not callable"
+        errors.append(
+            Error(
+                f"STREAMINBOX_{name} = {path!r} {problem}.",
+                hint="Give the dotted path of a function, e.g. 'myapp.chat.user_data'.",
+                id="streaminbox.E004",
+            )
+        )
+    return errors
+
+
+def _check_values() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    action = get_setting("ON_USER_DELETE")
+    if action not in DELETE_ACTIONS:
+        errors.append(
+            Error(
+                f"STREAMINBOX_ON_USER_DELETE = {action!r} is not a known action.",
+                hint="Use 'deactivate', 'delete', 'hard_delete' or '' (do nothing).",
+                id="streaminbox.E005",
+            )
+        )
+    if not _CHANNEL_TYPE_RE.match(str(get_setting("CHANNEL_TYPE"))):
+        errors.append(_id_error("CHANNEL_TYPE", "letters, digits, '_' or '-'"))
+    if not _PREFIX_RE.match(str(get_setting("CHANNEL_ID_PREFIX"))):
+        errors.append(_id_error("CHANNEL_ID_PREFIX", "1 to 16 letters, digits or '_'"))
+    if get_setting("CACHE") not in settings.CACHES:
+        errors.append(
+            Error(
+                f"STREAMINBOX_CACHE = {get_setting('CACHE')!r} is not an alias in CACHES.",
+                id="streaminbox.E007",
+            )
+        )
+    for name in ("TIMEOUT", "TOKEN_TTL"):
+        value = get_setting(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            errors.append(
+                Error(f"STREAMINBOX_{name} must be a positive number.", id="streaminbox.E008")
+            )
+    return errors
+
+
+def _id_error(name: str, rule: str) -> Error:
+    return Error(
+        f"STREAMINBOX_{name} = {get_setting(name)!r} is not usable in Stream channel ids.",
+        hint=f"Use {rule}.",
+        id="streaminbox.E006",
+    )

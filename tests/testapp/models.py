@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, ClassVar
 
-from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
 
-class EmailUserManager(UserManager["EmailUser"]):
-    def _create_user(self, username, email, password, **extra_fields):  # type: ignore[no-untyped-def,override]
-        email = self.normalize_email(email or username)
-        user = self.model(email=email, **extra_fields)
+class EmailUserManager(BaseUserManager["EmailUser"]):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> EmailUser:
+        user = self.model(email=self.normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
 
-class EmailUser(AbstractBaseUser, PermissionsMixin):
-    """UUID primary key and the email as the username: direct-channel ids must be hashed for these."""
+class EmailUser(AbstractBaseUser):
+    """A UUID primary key and the email as username: direct-channel ids must be hashed."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(unique=True)
@@ -28,9 +28,9 @@ class EmailUser(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = EmailUserManager()
+    objects: ClassVar[EmailUserManager] = EmailUserManager()
 
     def get_full_name(self) -> str:
         return self.display_name
