@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar, cast
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import BaseCache, caches
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.paginator import Paginator
@@ -28,6 +30,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import constant_time_compare
 from django.views import View
+from django.views.generic import TemplateView
 
 from . import sync, webhooks
 from .channels import direct_channel_id, get_or_create_direct_channel
@@ -360,6 +363,42 @@ class UserDirectoryView(StreamInboxAPIView):
             "name": data.get("name") or data["id"],
             "image": data.get("image"),
         }
+
+
+# The inbox page (owner: the inbox engineer).
+
+#: A channel's cid as the inbox accepts it in ``?channel=``: Stream's type and id rules.
+CID_RE = re.compile(r"^[a-z0-9_-]{1,64}:[A-Za-z0-9@_!-]{1,64}$")
+
+
+class InboxView(LoginRequiredMixin, TemplateView):
+    """The inbox page, inside the site's own layout (``STREAMINBOX_BASE_TEMPLATE``).
+
+    Anonymous visitors are sent to the login page. ``?with=<stream user id>`` opens (creating it if
+    needed) the conversation with that user; ``?channel=<cid>`` opens that channel. Both are only
+    handed to the page when well formed; whether the viewer may use them is decided by the
+    channel endpoint and by Stream, as for any other request. Hooks: ``get_open_with``,
+    ``get_open_channel``.
+    """
+
+    template_name = "streaminbox/inbox.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        open_with = self.get_open_with()
+        context["streaminbox_with"] = open_with
+        context["streaminbox_channel"] = "" if open_with else self.get_open_channel()
+        return context
+
+    def get_open_with(self) -> str:
+        """The Stream user id from ``?with=``, or ``""`` when absent or malformed."""
+        value = self.request.GET.get("with", "")
+        return value if STREAM_USER_ID_RE.match(value) else ""
+
+    def get_open_channel(self) -> str:
+        """The cid from ``?channel=``, or ``""`` when absent or malformed."""
+        value = self.request.GET.get("channel", "")
+        return value if CID_RE.match(value) else ""
 
 
 # Webhooks: Stream calling back (owner: the webhook engineer).
