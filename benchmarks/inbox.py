@@ -1,0 +1,157 @@
+"""6. Inbox: navigation to the first conversation shown, and to the first message of an opened one.
+
+Headless Debian Chromium through Playwright, a fresh browser context (cold cache) per run, against
+the benchmark site under gunicorn and the emulator with 20 ms latency. The floor is a bare page
+making the same SDK calls as inbox.js with minimal DOM (``baselines.inbox_floor``). Times are read
+inside the page (``performance.now()``, from navigation start), so Playwright's own round trips do
+not count."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from .processes import ROOT, WSGIServer
+from .report import Row
+from .runner import Run
+from .stats import percentile
+from .token_endpoint import logged_in_headers
+
+STATIC = ROOT / "django_streaminbox" / "static" / "streaminbox"
+SDK_BUNDLE = ROOT / "build" / "sdk" / "stream-chat.js"
+CHROMIUM = "/usr/bin/chromium"
+
+PAGES = {
+    "app": ("/messages/", ".streaminbox-item-button", ".streaminbox-message"),
+    "floor": ("/_bench/inbox-floor/", ".floor-item button", ".floor-message"),
+}
+
+SHOWN = """sel => { const el = document.querySelector(sel); return el ? performance.now() : 0; }"""
+CLICK = """sel => { const t = performance.now(); document.querySelector(sel).click(); return t; }"""
+
+
+def gzipped(paths: list[Path]) -> int:
+    """Bytes on the wire with gzip at level 6 (nginx's and most CDNs' default)."""
+    return sum(len(gzip.compress(path.read_bytes(), compresslevel=6)) for path in paths)
+
+
+def seed(conversations: int) -> Any:
+    """A user with ``conversations`` direct channels, each with one message from the other side."""
+    from django_streaminbox.channels import direct_channel_id
+    from django_streaminbox.client import get_client
+    from django_streaminbox.sync import sync_users
+
+    User = get_user_model()
+    me = User.objects.create_user("inbox-bench", first_name="Inbox", last_name="Reader")
+    others = [
+        User.objects.create_user(f"inbox-peer-{i}", first_name="Peer", last_name=f"{i:02d}")
+        for i in range(conversations)
+    ]
+    sync_users([me, *others])
+    client = get_client()
+    for other in others:
+        members = [str(me.pk), str(other.pk)]
+        channel = client.channel("messaging", direct_channel_id(me, other), {"members": members})
+        channel.create(str(other.pk))
+        channel.send_message(
+            {"text": f"Hello from {other.first_name} {other.last_name}"}, str(other.pk)
+        )
+    return me
+
+
+def measure(page: Any, url: str, list_selector: str, message_selector: str) -> tuple[float, float]:
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(SHOWN, arg=list_selector, polling="raf", timeout=30_000)
+    shown: float = page.evaluate(SHOWN, list_selector)
+    clicked: float = page.evaluate(CLICK, list_selector)
+    handle = page.wait_for_function(SHOWN, arg=message_selector, polling="raf", timeout=30_000)
+    return shown, float(handle.json_value()) - clicked
+
+
+def run(bench: Run) -> None:
+    from playwright.sync_api import sync_playwright
+
+    sizes = bench.sizes
+    bench.emulator.clear_faults()
+    me = seed(sizes.inbox_conversations)
+    cookie = logged_in_headers(me)["Cookie"].split(";")[0].split("=", 1)[1]
+    bench.latency()
+    env = {key: value for key, value in os.environ.items() if key.startswith("BENCH_")}
+    results: dict[str, Any] = {
+        name: {"first_conversation_ms": [], "first_message_ms": []} for name in PAGES
+    }
+    with WSGIServer(env) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            for _ in range(sizes.inbox_runs):
+                for name, (path, list_selector, message_selector) in PAGES.items():
+                    context = browser.new_context()
+                    context.add_cookies(
+                        [
+                            {"name": "sessionid", "value": cookie, "url": server.url},
+                        ]
+                    )
+                    page = context.new_page()
+                    shown, opened = measure(
+                        page, server.url + path, list_selector, message_selector
+                    )
+                    results[name]["first_conversation_ms"].append(shown)
+                    results[name]["first_message_ms"].append(opened)
+                    context.close()
+        finally:
+            browser.close()
+    for name in PAGES:
+        for key in ("first_conversation_ms", "first_message_ms"):
+            results[name][key + "_median"] = percentile(results[name][key], 50)
+    ours = sorted(STATIC.glob("*.js")) + sorted(STATIC.glob("*.css"))
+    results["bytes"] = {
+        "ours_gzip": gzipped(ours),
+        "ours_files": [p.name for p in ours],
+        "ours_raw": sum(p.stat().st_size for p in ours),
+        "sdk_gzip": gzipped([SDK_BUNDLE]),
+        "sdk_raw": SDK_BUNDLE.stat().st_size,
+    }
+    app, floor = results["app"], results["floor"]
+    count = sizes.inbox_conversations
+    bench.add(
+        Row(
+            "Inbox",
+            f"navigation -> first conversation ({count} conversations)",
+            app["first_conversation_ms_median"],
+            "ms",
+            "bare SDK page",
+            floor["first_conversation_ms_median"],
+        )
+    )
+    bench.add(
+        Row(
+            "Inbox",
+            "open -> first message shown",
+            app["first_message_ms_median"],
+            "ms",
+            "bare SDK page",
+            floor["first_message_ms_median"],
+        )
+    )
+    bench.add(
+        Row(
+            "Inbox",
+            "our JS + CSS, gzipped",
+            results["bytes"]["ours_gzip"],
+            "B",
+            "SDK bundle, gzipped",
+            results["bytes"]["sdk_gzip"],
+        )
+    )
+    bench.log(
+        f"  inbox first conversation {app['first_conversation_ms_median']:.0f} ms "
+        f"(floor {floor['first_conversation_ms_median']:.0f} ms), first message "
+        f"{app['first_message_ms_median']:.1f} ms"
+    )
+    bench.details["inbox"] = results

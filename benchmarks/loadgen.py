@@ -1,0 +1,117 @@
+"""A closed-loop HTTP load generator: N clients on keep-alive connections, for a fixed time.
+
+Each client sends its next request as soon as the previous answer is in (closed loop), so requests
+per second at 1 client measure latency and at 16 clients measure what the server can do
+concurrently."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from .stats import percentile
+
+
+@dataclass
+class Load:
+    clients: int
+    seconds: float
+    requests: int = 0
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "clients": self.clients,
+            "seconds": round(self.seconds, 3),
+            "requests": self.requests,
+            "rps": round(self.rps, 1),
+            "p50_ms": round(percentile(self.latencies_ms, 50), 2),
+            "p99_ms": round(percentile(self.latencies_ms, 99), 2),
+            "errors": self.errors,
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+        }
+
+
+def run_load(
+    url: str,
+    *,
+    method: str = "POST",
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    clients: int = 1,
+    seconds: float = 2.0,
+    warmup: float = 0.5,
+    max_requests: int | None = None,
+) -> Load:
+    """Hammer ``url`` from ``clients`` threads; only the requests after ``warmup`` are counted.
+
+    ``max_requests`` bounds the measured phase too (whichever comes first), so a slow baseline
+    cannot stretch a run.
+    """
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    sent_headers = {"Content-Length": str(len(body)), **(headers or {})}
+    load = Load(clients=clients, seconds=0.0)
+    lock = threading.Lock()
+    start_measuring = threading.Event()
+    stop = threading.Event()
+    counted = [0]
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        mine: list[float] = []
+        statuses: dict[int, int] = {}
+        errors = 0
+        while not stop.is_set():
+            measuring = start_measuring.is_set()
+            began = time.perf_counter()
+            try:
+                conn.request(method, target, body=body, headers=sent_headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+                status = 0
+            elapsed = (time.perf_counter() - began) * 1000
+            if not measuring or stop.is_set():
+                continue
+            statuses[status] = statuses.get(status, 0) + 1
+            if status != 200:
+                errors += 1
+            mine.append(elapsed)
+            if max_requests is not None:
+                with lock:
+                    counted[0] += 1
+                    if counted[0] >= max_requests:
+                        stop.set()
+        conn.close()
+        with lock:
+            load.latencies_ms.extend(mine)
+            load.errors += errors
+            for status, count in statuses.items():
+                load.statuses[status] = load.statuses.get(status, 0) + count
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(warmup)
+    start_measuring.set()
+    began = time.perf_counter()
+    stop.wait(seconds)
+    stop.set()
+    load.seconds = time.perf_counter() - began
+    for thread in threads:
+        thread.join(timeout=35)
+    load.requests = len(load.latencies_ms)
+    return load

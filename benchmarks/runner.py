@@ -1,0 +1,86 @@
+"""What every section shares: the options, the emulator, the results, and a way to count Stream
+calls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from .processes import EmulatorProcess
+from .report import Row
+
+LATENCY_MS = 20
+
+
+@dataclass
+class Sizes:
+    """How much each section does: the defaults finish in a few minutes, ``--quick`` in seconds."""
+
+    load_seconds: float = 3.0
+    load_warmup: float = 0.5
+    concurrency: tuple[int, ...] = (1, 16)
+    count_requests: int = 20
+    saves: int = 30
+    backfill: tuple[int, ...] = (10_000,)
+    loop_sample: int = 300
+    rate_limited_users: int = 20_000
+    channel_repeats: int = 20
+    emulator_seconds: float = 3.0
+    startup_repeats: int = 3
+    watchers: int = 100
+    fanout_messages: int = 20
+    inbox_conversations: int = 50
+    inbox_runs: int = 3
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(
+            load_seconds=0.3,
+            load_warmup=0.1,
+            count_requests=3,
+            saves=3,
+            backfill=(250,),
+            loop_sample=20,
+            rate_limited_users=500,
+            channel_repeats=3,
+            emulator_seconds=0.3,
+            startup_repeats=1,
+            watchers=10,
+            fanout_messages=2,
+            inbox_conversations=5,
+            inbox_runs=1,
+        )
+
+
+@dataclass
+class Run:
+    sizes: Sizes
+    emulator: EmulatorProcess
+    rows: list[Row] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    log: Callable[[str], None] = print
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+
+    @contextmanager
+    def stream_calls(self) -> Iterator[list[dict[str, Any]]]:
+        """Collect the Stream calls made inside the block (the emulator's request log)."""
+        calls: list[dict[str, Any]] = []
+        self.emulator.clear_requests()
+        yield calls
+        calls.extend(self.emulator.requests())
+
+    def latency(self) -> None:
+        """The realistic round trip every comparison is measured against."""
+        self.emulator.set_faults(latency_ms=LATENCY_MS)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    began = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - began, result

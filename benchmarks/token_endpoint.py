@@ -1,0 +1,129 @@
+"""1. Token endpoint: this app vs the hand-rolled view vs the floor, through gunicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.middleware.csrf import _get_new_csrf_string
+from django.test import Client
+
+from .loadgen import run_load
+from .processes import WSGIServer
+from .report import Row
+from .runner import Run
+
+ENDPOINTS = {
+    "app": "/messages/token/",
+    "hand-rolled": "/_bench/hand-rolled/token/",
+    "floor": "/_bench/floor/token/",
+}
+
+
+def logged_in_headers(user: Any) -> dict[str, str]:
+    """Cookies and CSRF header of a logged-in browser, for a load generator outside Django."""
+    client = Client()
+    client.force_login(user)
+    csrf = _get_new_csrf_string()
+    session = client.cookies["sessionid"].value
+    return {"Cookie": f"sessionid={session}; csrftoken={csrf}", "X-CSRFToken": csrf}
+
+
+def run(bench: Run) -> None:
+    from django_streaminbox.sync import sync_users
+
+    sizes = bench.sizes
+    user = get_user_model().objects.create_user(
+        "token-bench", first_name="Token", last_name="Bench"
+    )
+    sync_users([user])  # a synced user: what Stream sees is already up to date
+    headers = logged_in_headers(user)
+    bench.latency()
+    env = {key: value for key, value in os.environ.items() if key.startswith("BENCH_")}
+    results: dict[str, Any] = {}
+    with WSGIServer(env) as server:
+        for name, path in ENDPOINTS.items():
+            url = server.url + path
+            # Warm every worker, then count the Stream calls of a fixed number of requests.
+            run_load(url, headers=headers, clients=16, seconds=0.2, warmup=0.0, max_requests=64)
+            with bench.stream_calls() as calls:
+                counted = run_load(
+                    url,
+                    headers=headers,
+                    clients=1,
+                    seconds=60,
+                    warmup=0.0,
+                    max_requests=sizes.count_requests,
+                )
+            entry: dict[str, Any] = {
+                "stream_calls_per_request": len(calls) / max(counted.requests, 1),
+                "counted_requests": counted.requests,
+                "counted_statuses": counted.summary()["statuses"],
+            }
+            for clients in sizes.concurrency:
+                load = run_load(
+                    url,
+                    headers=headers,
+                    clients=clients,
+                    seconds=sizes.load_seconds,
+                    warmup=sizes.load_warmup,
+                )
+                entry[f"c{clients}"] = load.summary()
+                bench.log(
+                    f"  token {name:12} c={clients:<3} {load.rps:8.1f} req/s "
+                    f"p50 {entry[f'c{clients}']['p50_ms']} ms errors {load.errors}"
+                )
+            results[name] = entry
+    bench.details["token"] = results
+    _rows(bench, results)
+
+
+def _rows(bench: Run, results: dict[str, Any]) -> None:
+    app, hand, floor = results["app"], results["hand-rolled"], results["floor"]
+    for clients in bench.sizes.concurrency:
+        key = f"c{clients}"
+        rps = app[key]["rps"]
+        versus_hand = Row(
+            "Token endpoint",
+            f"req/s, {clients} client(s)",
+            rps,
+            "req/s",
+            "hand-rolled",
+            hand[key]["rps"],
+            target=">= 20x hand-rolled",
+        )
+        versus_hand.met = versus_hand.ratio is not None and versus_hand.ratio >= 20
+        bench.add(versus_hand)
+        versus_floor = Row(
+            "Token endpoint",
+            f"req/s, {clients} client(s)",
+            rps,
+            "req/s",
+            "floor (sign JWT)",
+            floor[key]["rps"],
+            target="within 1.3x of floor",
+        )
+        versus_floor.met = versus_floor.ratio is not None and versus_floor.ratio >= 1 / 1.3
+        bench.add(versus_floor)
+        bench.add(
+            Row(
+                "Token endpoint",
+                f"p50 latency, {clients} client(s)",
+                app[key]["p50_ms"],
+                "ms",
+                "hand-rolled",
+                hand[key]["p50_ms"],
+            )
+        )
+    calls = Row(
+        "Token endpoint",
+        "Stream calls per request (synced user)",
+        app["stream_calls_per_request"],
+        "calls",
+        "hand-rolled",
+        hand["stream_calls_per_request"],
+        target="0",
+    )
+    calls.met = app["stream_calls_per_request"] == 0
+    bench.add(calls)
