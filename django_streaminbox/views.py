@@ -167,7 +167,7 @@ class StreamInboxAPIView(View):
             return self.error_response(400, "bad_request", "The request was refused.")
         if isinstance(exc, ConfigurationError):
             logger.error("django-streaminbox is not configured: %s", exc)
-            return self.error_response(500, "not_configured", "Messaging is not configured.")
+            return self.error_response(503, "not_configured", "Messaging is not configured.")
         # A bug: reported like any other (error emails, Sentry), answered as JSON all the same.
         logger.exception("Unexpected error in %s", type(self).__name__)
         got_request_exception.send(sender=type(self), request=self.request)
