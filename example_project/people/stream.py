@@ -17,5 +17,6 @@ def user_data(user: AbstractBaseUser) -> dict[str, Any]:
     data: dict[str, Any] = {"name": name}
     profile = getattr(user, "profile", None)
     if profile is not None:
-        data["role"] = profile.get_role_display()
+        # Not "role": that is Stream's own field, the user's permission role ("user", "admin").
+        data["profession"] = profile.get_role_display()
     return data
