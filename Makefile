@@ -69,4 +69,5 @@ demo: install sdk
 	$(BIN)/python example_project/manage.py demo --port $(PORT) --emulator-port $(EMULATOR_PORT)
 
 clean:
-	rm -rf $(VENV) node_modules build dist .tox .coverage example_project/db.sqlite3
+	rm -rf $(VENV) node_modules build dist .tox .coverage example_project/db.sqlite3 \
+		example_project/emulator-data.json
