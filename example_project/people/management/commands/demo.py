@@ -56,14 +56,16 @@ class Command(BaseCommand):
         if on_emulator:
             check_sdk_bundle()
 
-        call_command("migrate", interactive=False, verbosity=0)
         children: list[subprocess.Popen[bytes]] = []
-        stop_on_sigterm()
+        stop_on_signals()
         try:
             server_env = dict(os.environ)
             if on_emulator:
-                emulator_url = f"http://{HOST}:{emulator_port}"
+                # Started first: it boots while the database is migrated.
                 children.append(start_emulator(emulator_port, options["emulator_data"]))
+            call_command("migrate", interactive=False, verbosity=0)
+            if on_emulator:
+                emulator_url = f"http://{HOST}:{emulator_port}"
                 wait_for_port(emulator_port, children[-1], "the Stream emulator")
                 server_env["STREAMINBOX_BASE_URL"] = emulator_url
                 with override_settings(STREAMINBOX_BASE_URL=emulator_url):
@@ -77,6 +79,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping the demo...")
         finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan a child
             for child in children:
                 stop(child)
 
@@ -159,12 +162,15 @@ def wait_for_first_exit(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop a child and everything it started (runserver's autoreloader runs a second process)."""
+    """Stop a child and everything it started (runserver's autoreloader runs a second process).
+
+    SIGTERM, which the emulator takes as Ctrl-C (it saves its data file on the way out).
+    """
     if process.poll() is not None:
         return
     try:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=5)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
@@ -172,10 +178,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def stop_on_sigterm() -> None:
-    """``kill`` (SIGTERM) stops the demo as cleanly as Ctrl-C does."""
+def stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and ``kill`` (SIGTERM) stop the demo cleanly.
+
+    Installed explicitly: a process started in the background by a non-interactive shell inherits
+    an ignored SIGINT, and Python would then never raise KeyboardInterrupt.
+    """
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
