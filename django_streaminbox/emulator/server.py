@@ -32,6 +32,7 @@ from aiohttp import web
 from .app import build_app
 from .context import Config, Emulation
 from .events import EventBus
+from .websocket import CLOSE_GOING_AWAY
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -186,7 +187,7 @@ class Emulator:
         finally:
             if saver is not None:
                 saver.cancel()
-            self.emulation.hub.drop_all()
+            self.emulation.hub.drop_all(code=CLOSE_GOING_AWAY)
             loop.run_until_complete(self.emulation.webhooks.close())
             loop.run_until_complete(asyncio.sleep(0.05))
             loop.run_until_complete(runner.cleanup())

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 CLOSE_NORMAL = 1000
+#: What a server going away sends: clients treat it as an outage and reconnect (1000 would not).
+CLOSE_GOING_AWAY = 1001
 
 
 @dataclass(eq=False)
@@ -47,6 +49,7 @@ class Connection:
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
     watching: set[str] = field(default_factory=set)
     presence: set[str] = field(default_factory=set)
+    close_code: int = CLOSE_NORMAL
 
     def send(self, frame: str) -> None:
         self.queue.put_nowait(frame)
@@ -231,9 +234,14 @@ class Hub:
             if connection is not None:
                 self._unregister(connection)
 
-    def drop_all(self) -> None:
-        """Close every socket (reset/stop) without announcing anything."""
+    def drop_all(self, code: int = CLOSE_NORMAL) -> None:
+        """Close every socket (reset/stop) without announcing anything.
+
+        ``stop()`` passes ``CLOSE_GOING_AWAY``: an outage must look like one, so that clients show
+        it and reconnect, as they do when the real service drops them.
+        """
         for connection in list(self.connections.values()):
+            connection.close_code = code
             connection.queue.put_nowait(None)
         self.connections.clear()
         self.by_user.clear()
@@ -261,7 +269,7 @@ async def _writer(connection: Connection) -> None:
         except (ConnectionError, RuntimeError):
             break
     with contextlib.suppress(Exception):
-        await connection.ws.close(code=CLOSE_NORMAL)
+        await connection.ws.close(code=connection.close_code)
 
 
 def _authenticate(emulation: Emulation, query: Any) -> tuple[str, dict[str, Any]]:
