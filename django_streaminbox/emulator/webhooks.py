@@ -241,7 +241,10 @@ class WebhookSender:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(auto_decompress=False)
+            # One connection per request: a site's dev server (runserver, live_server) then never
+            # holds a thread on an idle keep-alive connection from the emulator.
+            connector = aiohttp.TCPConnector(force_close=True)
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
 
     async def wait(self) -> None:
