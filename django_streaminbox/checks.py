@@ -34,7 +34,7 @@ MIN_SECRET_BYTES = 32
 CALLABLE_SETTINGS = ("USER_ID", "USER_DATA", "CAN_MESSAGE", "USER_LOOKUP", "EMAIL_PREFERENCE")
 
 _CHANNEL_TYPE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_PREFIX_RE = re.compile(r"^[A-Za-z0-9_]{1,16}$")
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 
 @register()
@@ -122,7 +122,7 @@ def _check_values() -> list[CheckMessage]:
     if not _CHANNEL_TYPE_RE.match(str(get_setting("CHANNEL_TYPE"))):
         errors.append(_id_error("CHANNEL_TYPE", "letters, digits, '_' or '-'"))
     if not _PREFIX_RE.match(str(get_setting("CHANNEL_ID_PREFIX"))):
-        errors.append(_id_error("CHANNEL_ID_PREFIX", "1 to 16 letters, digits or '_'"))
+        errors.append(_id_error("CHANNEL_ID_PREFIX", "1 to 16 letters, digits, '_' or '-'"))
     if get_setting("CACHE") not in settings.CACHES:
         errors.append(
             Error(

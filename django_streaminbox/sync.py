@@ -92,6 +92,8 @@ class SyncReport:
     failed_batches: int = 0
     rate_limit_waits: int = 0
     errors: list[StreamError] = field(default_factory=list)
+    #: When Stream's rate-limit window reopens, if the last call used it up (unix time).
+    window_resets_at: float = 0.0
 
 
 @dataclass
@@ -174,6 +176,10 @@ def _flush(
         report.sent += len(pending)
         return
     items = list(pending.values())
+    pause = report.window_resets_at - time.time()
+    if wait_on_rate_limit and pause > 0:  # the last call used the window up: wait for the next
+        report.rate_limit_waits += 1
+        sleep(pause)
     while True:
         try:
             with stream_errors():
@@ -195,9 +201,8 @@ def _flush(
             sender=type(item.user), user=item.user, user_id=item.data["id"], data=item.data
         )
     limit = response.rate_limit()
-    if wait_on_rate_limit and limit is not None and limit.remaining <= 0:
-        report.rate_limit_waits += 1
-        sleep(max(0.0, limit.reset.timestamp() - time.time()))
+    if limit is not None and limit.remaining <= 0:
+        report.window_resets_at = limit.reset.timestamp()
 
 
 def _should_wait(exc: StreamError, wanted: bool, report: SyncReport, max_waits: int) -> bool:
