@@ -1,8 +1,8 @@
 """The example site, run as a developer runs it: its own settings, its own commands, real servers.
 
 Each test drives ``example_project/manage.py`` in a subprocess (the site has its own settings
-module, not the test suite's), pointed at this session's emulator through the environment exactly
-as a real Stream app would be: ``STREAMINBOX_API_KEY``, ``STREAMINBOX_API_SECRET``,
+module, not the test suite's), pointed at an emulator through the environment exactly as a real
+Stream app would be: ``STREAMINBOX_API_KEY``, ``STREAMINBOX_API_SECRET``,
 ``STREAMINBOX_BASE_URL``.
 """
 
@@ -12,13 +12,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from django.conf import settings
 from stream_chat import StreamChat
 
+from django_streaminbox.emulator import Emulator
 from tests.newcomer.support import background, clean_env, free_port, wait_for_http
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_project"
@@ -28,15 +27,24 @@ from people.demo_data import DEMO_CONVERSATIONS, DEMO_PEOPLE  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def site_env(stream_emulator: Any, tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """One emulator for the module: the site is migrated and seeded once, which takes seconds."""
+    with Emulator(
+        api_key="example-key", api_secret="example-secret-" + "x" * 32, port=0
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def site_env(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The example site's environment, on the emulator as if it were a real Stream app."""
     return clean_env(
         PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
-        DEMO_DATABASE=str(tmp_path / "db.sqlite3"),
-        STREAMINBOX_API_KEY=settings.STREAMINBOX_API_KEY,
-        STREAMINBOX_API_SECRET=settings.STREAMINBOX_API_SECRET,
-        STREAMINBOX_BASE_URL=stream_emulator.url,
+        DEMO_DATABASE=str(tmp_path_factory.mktemp("example") / "db.sqlite3"),
+        STREAMINBOX_API_KEY=emulator.api_key,
+        STREAMINBOX_API_SECRET=emulator.api_secret,
+        STREAMINBOX_BASE_URL=emulator.url,
     )
 
 
@@ -62,7 +70,7 @@ def message_counts(env: dict[str, str]) -> list[int]:
     return sorted(len(c["messages"]) for c in channels["channels"])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def seeded(site_env: dict[str, str]) -> dict[str, str]:
     manage(site_env, "migrate", "--verbosity", "0")
     output = manage(site_env, "seed_demo")
@@ -87,15 +95,16 @@ def test_seed_demo_again_adds_nothing(seeded: dict[str, str]) -> None:
 
 
 def test_seed_demo_fills_a_new_stream_app_for_an_existing_database(
-    seeded: dict[str, str], stream_emulator: Any
+    seeded: dict[str, str], emulator: Emulator
 ) -> None:
-    stream_emulator.reset()  # as if the emulator's data file were deleted, or keys changed
+    emulator.reset()  # as if the emulator's data file were deleted, or keys changed
     manage(seeded, "seed_demo", "--quiet")
     assert message_counts(seeded) == sorted(len(lines) for lines in DEMO_CONVERSATIONS)
 
 
-@pytest.fixture
-def site(seeded: dict[str, str], tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def site(seeded: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp_path = tmp_path_factory.mktemp("site")
     port = free_port()
     command = [sys.executable, str(EXAMPLE / "manage.py"), "runserver", "--noreload"]
     with background([*command, f"127.0.0.1:{port}"], EXAMPLE, seeded, tmp_path / "site.log") as p:
@@ -119,7 +128,7 @@ def log_in(site: str, username: str) -> requests.Session:
     return browser
 
 
-def test_the_pages_of_the_site(site: str) -> None:
+def test_the_pages_of_the_site(site: str, site_env: dict[str, str]) -> None:
     anonymous = requests.get(f"{site}/", timeout=10)
     assert "nova-demo" in anonymous.text  # the demo logins, for visitors
     assert requests.get(f"{site}/people/", timeout=10, allow_redirects=False).status_code == 302
@@ -145,7 +154,7 @@ def test_the_pages_of_the_site(site: str) -> None:
     assert inbox.status_code == 200
     assert 'data-streaminbox="inbox"' in inbox.text
     assert "The Artist Suite" in inbox.text  # inside the site's own layout
-    assert settings.STREAMINBOX_API_SECRET not in inbox.text
+    assert site_env["STREAMINBOX_API_SECRET"] not in inbox.text
 
     nova.post(f"{site}/logout/", data={"csrfmiddlewaretoken": nova.cookies["csrftoken"]})
     assert nova.get(f"{site}/people/", allow_redirects=False, timeout=10).status_code == 302
