@@ -219,7 +219,7 @@ class Inbox {
     this.root = root;
     this.client = null;
     this.channels = new Map(); // cid -> Channel, every conversation shown (or about to be)
-    this.watching = new Set(); // cids being watched right now, so events never watch twice
+    this.watching = new Map(); // cid -> promise of the watch in flight, so nothing watches twice
     this.listItems = new Map(); // cid -> <li>
     this.pending = new Map(); // cid -> [{id, text, failed}] messages not yet confirmed by Stream
     this.current = null;
@@ -414,18 +414,19 @@ class Inbox {
     if (this.current) this.renderConversation({ stickToBottom: true });
   }
 
-  async watchChannel(type, id) {
+  /** Watch a channel once, however many events and clicks ask for it at the same time. */
+  watchChannel(type, id) {
     const channel = this.client.channel(type, id);
-    if (this.watching.has(channel.cid)) return channel;
-    this.watching.add(channel.cid);
-    try {
-      await channel.watch({ presence: true, messages: { limit: PAGE_SIZE } });
-      this.channels.set(channel.cid, channel);
-      this.renderList();
-      return channel;
-    } finally {
-      this.watching.delete(channel.cid);
+    if (!this.watching.has(channel.cid)) {
+      const watched = channel.watch({ presence: true, messages: { limit: PAGE_SIZE } }).then(() => {
+        this.channels.set(channel.cid, channel);
+        this.renderList();
+        return channel;
+      });
+      this.watching.set(channel.cid, watched);
+      watched.finally(() => this.watching.delete(channel.cid)).catch(() => {});
     }
+    return this.watching.get(channel.cid);
   }
 
   onCurrentMessage(event) {
@@ -581,7 +582,7 @@ class Inbox {
               },
             },
             avatar(person, 'streaminbox-avatar-small'),
-            h('span', {}, displayName(person)),
+            h('span', { class: 'streaminbox-person-name' }, displayName(person)),
           ),
         ),
       );
@@ -718,7 +719,7 @@ class Inbox {
 
   // -- the open conversation --------------------------------------------------------------------
 
-  renderConversation({ stickToBottom = false } = {}) {
+  renderConversation({ stickToBottom = false, fromBottom = null } = {}) {
     const channel = this.current;
     const list = this.messagesList;
     if (!channel || !list) return;
@@ -735,24 +736,40 @@ class Inbox {
     if (channel.state.messagePagination.hasPrev && messages.length) {
       nodes.push(h('li', { class: 'streaminbox-loading-older', 'aria-hidden': 'true' }, t('loading_older')));
     }
+    const entries = [];
     for (const message of messages) {
       const created = asDate(message.created_at);
+      const before = [];
       if (!previous || startOfDay(asDate(previous.created_at)) !== startOfDay(created)) {
-        nodes.push(h('li', { class: 'streaminbox-day', role: 'separator' }, dayLabel(created)));
+        before.push(h('li', { class: 'streaminbox-day', role: 'separator' }, dayLabel(created)));
         previous = null;
       }
       if (message.id === this.firstUnreadId) {
-        nodes.push(h('li', { class: 'streaminbox-divider', role: 'separator' }, t('new_messages')));
+        before.push(h('li', { class: 'streaminbox-divider', role: 'separator' }, t('new_messages')));
         previous = null;
       }
-      const grouped =
+      const grouped = Boolean(
         previous &&
-        previous.user &&
-        message.user &&
-        previous.user.id === message.user.id &&
-        created - asDate(previous.created_at) < 5 * 60 * 1000;
-      nodes.push(this.renderMessage(message, { grouped, seen: message === ownLast && seen }));
+          previous.user &&
+          message.user &&
+          previous.user.id === message.user.id &&
+          created - asDate(previous.created_at) < 5 * 60 * 1000,
+      );
+      if (grouped) entries[entries.length - 1].last = false;
+      entries.push({ message, before, grouped, last: true });
       previous = message;
+    }
+    const group = Object.keys(channel.state.members || {}).length > 2;
+    for (const { message, before, grouped, last } of entries) {
+      nodes.push(...before);
+      nodes.push(
+        this.renderMessage(message, {
+          grouped,
+          last: last || message === ownLast,
+          author: group && !grouped,
+          seen: message === ownLast && seen,
+        }),
+      );
     }
     for (const item of pending) nodes.push(this.renderPending(channel, item));
     if (!messages.length && !pending.length) {
@@ -760,7 +777,8 @@ class Inbox {
     }
     list.replaceChildren(...nodes);
     this.renderTyping();
-    if (stickToBottom || wasNearBottom) list.scrollTop = list.scrollHeight;
+    if (fromBottom !== null) list.scrollTop = list.scrollHeight - fromBottom;
+    else if (stickToBottom || wasNearBottom) list.scrollTop = list.scrollHeight;
     this.pane.dataset.streaminboxCid = channel.cid;
     this.pane.dataset.streaminboxMessages = String(messages.length);
     this.maybeLoadOlder();
@@ -772,7 +790,7 @@ class Inbox {
     );
   }
 
-  renderMessage(message, { grouped, seen }) {
+  renderMessage(message, { grouped, last, author, seen }) {
     const own = message.user && message.user.id === me;
     const created = asDate(message.created_at);
     const classes = ['streaminbox-message', own ? 'streaminbox-own' : 'streaminbox-theirs'];
@@ -783,9 +801,15 @@ class Inbox {
     return h(
       'li',
       { class: classes.join(' '), 'data-streaminbox-message-id': message.id },
-      own || grouped ? null : h('span', { class: 'streaminbox-author' }, displayName(message.user)),
-      h('p', { class: message.type === 'deleted' ? 'streaminbox-text streaminbox-deleted' : 'streaminbox-text' }, text),
-      h('time', { class: 'streaminbox-time', datetime: created.toISOString(), title: created.toLocaleString() }, format('time', created)),
+      author && !own ? h('span', { class: 'streaminbox-author' }, displayName(message.user)) : null,
+      h(
+        'p',
+        { class: message.type === 'deleted' ? 'streaminbox-text streaminbox-deleted' : 'streaminbox-text', title: created.toLocaleString() },
+        text,
+      ),
+      last
+        ? h('time', { class: 'streaminbox-time', datetime: created.toISOString() }, format('time', created))
+        : null,
       seen ? h('span', { class: 'streaminbox-seen', 'data-streaminbox-seen': 'true' }, t('seen')) : null,
     );
   }
@@ -837,8 +861,8 @@ class Inbox {
       this.loadingOlder = false;
     }
     if (channel !== this.current) return;
-    this.renderConversation();
-    list.scrollTop = list.scrollHeight - fromBottom;
+    // Keep what the reader was looking at in place while the older page appears above it.
+    this.renderConversation({ fromBottom });
   }
 
   // -- sending ----------------------------------------------------------------------------------

@@ -1,0 +1,101 @@
+"""Browser tests: Debian's Chromium under pytest-playwright, against live_server and the emulator.
+
+Playwright's sync API runs an event loop in the main thread, so Django's async-safety check has to
+be told that the ORM calls made from the test body are fine. One browser is shared by the whole
+session; each user gets a context of their own (their own cookies), logged in by session cookie.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from playwright.sync_api import Browser, Page, expect
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+ROOT = Path(__file__).resolve().parents[2]
+SDK_DIR = ROOT / "build" / "sdk"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.browser
+
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium`")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def site(settings: Any, stream_emulator: Any, live_server: Any, transactional_db: None) -> Any:
+    """The test site: its own layout and pages, and the Stream SDK bundle as a static file."""
+    if not (SDK_DIR / "stream-chat.js").exists():
+        pytest.fail("build/sdk/stream-chat.js is missing: run `make sdk`")
+    settings.ROOT_URLCONF = "tests.browser.urls"
+    settings.TEMPLATES = [
+        {**django_settings.TEMPLATES[0], "DIRS": [Path(__file__).parent / "templates"]}
+    ]
+    settings.STATICFILES_DIRS = [("sdk", SDK_DIR)]
+    settings.STREAMINBOX_JS_SDK_URL = "sdk/stream-chat.js"
+    settings.STREAMINBOX_BASE_TEMPLATE = "site/base.html"
+    settings.STREAMINBOX_BASE_BLOCK = "main"
+    return live_server
+
+
+@pytest.fixture
+def make_user(transactional_db: None) -> Callable[..., Any]:
+    def make(username: str, **fields: Any) -> Any:
+        return get_user_model().objects.create_user(username, password="pw", **fields)
+
+    return make
+
+
+@pytest.fixture
+def open_as(browser: Browser, site: Any) -> Iterator[Callable[..., Page]]:
+    """``open_as(user, path)``: a page in a fresh browser context, logged in as ``user``."""
+    contexts = []
+
+    def open_page(user: Any, path: str = "/messages/", **context_args: Any) -> Page:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+        context = browser.new_context(
+            **{"viewport": {"width": 1000, "height": 680}, **context_args}
+        )
+        contexts.append(context)
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site.url}])
+        page = context.new_page()
+        page.goto(site.url + path)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def inbox_ready(page: Page) -> None:
+    expect(page.locator('[data-streaminbox="inbox"]')).to_have_attribute(
+        "data-streaminbox-ready", "true"
+    )
