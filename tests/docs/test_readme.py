@@ -174,3 +174,10 @@ def test_python_examples_are_valid_python(block: str) -> None:
 def test_template_examples_compile(block: str) -> None:
     """Compiling checks each tag exists and gets arguments it accepts."""
     engines["django"].from_string(block)
+
+
+def test_every_local_link_points_at_a_file() -> None:
+    targets = re.findall(r"\]\((?!https?://|#|mailto:)([^)\s]+)\)", TEXT)
+    assert targets, "README.md links to no file of the repository"
+    missing = sorted({t for t in targets if not (README.parent / t.split("#")[0]).exists()})
+    assert not missing, f"README.md links to files that do not exist: {missing}"
