@@ -7,7 +7,6 @@ The client keeps a pooled HTTP session, so it is built once, on first use (never
 
 from __future__ import annotations
 
-import datetime
 import threading
 import time
 from collections.abc import Iterator
@@ -139,7 +138,3 @@ def stream_errors() -> Iterator[None]:
         yield
     except (StreamAPIException, requests.RequestException) as exc:
         raise translate(exc) from exc
-
-
-def utc_from_timestamp(value: float) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)

@@ -11,7 +11,7 @@ from django_streaminbox.channels import direct_channel_id
 from django_streaminbox.client import get_client
 from django_streaminbox.views import DirectChannelView
 
-from .conftest import API, CUSTOM_USER, calls, create_user, rename, upserts
+from .conftest import API, CUSTOM_USER, calls, create_user, only_default_user, rename, upserts
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,14 @@ def test_same_channel_whoever_asks_and_however_often(emulator: Any) -> None:
     found = get_client().query_channels({"type": "messaging"})["channels"]
     assert [c["channel"]["id"] for c in found] == [first["channel_id"]]
     assert len(upserts(emulator)) == 1, "users already in Stream are not sent again"
+
+
+@only_default_user
+def test_a_json_number_id_is_accepted(emulator: Any) -> None:
+    ada, grace = create_user(), create_user()
+    response = API(ada).post(URL, {"user_id": grace.pk})
+    assert response.status_code == 200
+    assert str(grace.pk) in response.json()["members"]
 
 
 def test_form_post_works_too(emulator: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -121,9 +122,23 @@ def test_hooks_can_be_overridden(emulator: Any, rf: Any) -> None:
     create_user("public", full_name="Public")
     request = rf.get(URL)
     request.user = me
-    import json
-
     body = json.loads(StaffDirectory.as_view()(request).content)
     assert [r["id"] for r in body["results"]] == [str(u.pk) for u in staff[:2]]
     assert all(r["staff"] for r in body["results"])
     assert body["next"] == f"{URL}?page=2"
+
+
+class UsernameOnlyDirectory(UserDirectoryView):
+    search_fields = ("email",) if CUSTOM_USER else ("username",)
+
+
+def test_search_fields_attribute(emulator: Any, rf: Any) -> None:
+    me = create_user("me")
+    create_user("zed", full_name="Ada Zed")
+    request = rf.get(URL, {"q": "ada"})
+    request.user = me
+    body = json.loads(UsernameOnlyDirectory.as_view()(request).content)
+    assert body["results"] == [], "the name is not searched any more"
+    request = rf.get(URL, {"q": "zed"})
+    request.user = me
+    assert len(json.loads(UsernameOnlyDirectory.as_view()(request).content)["results"]) == 1

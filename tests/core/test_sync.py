@@ -212,6 +212,22 @@ class TestOnDelete:
             raise RuntimeError
         assert emulator.requests() == []
 
+    def test_a_broken_setting_never_breaks_the_delete(
+        self, emulator: Any, settings: Any, caplog: Any
+    ) -> None:
+        user, other = create_user("ada"), create_user("bob")
+        emulator.clear_requests()
+        settings.STREAMINBOX_ON_USER_DELETE = "purge"  # reported by check streaminbox.E005
+        with caplog.at_level(logging.ERROR, logger="django_streaminbox"):
+            user.delete()
+        assert "Removing user" in caplog.text
+        settings.STREAMINBOX_ON_USER_DELETE = "deactivate"
+        settings.STREAMINBOX_USER_ID = "tests.core.test_sync.broken_user_data"
+        other.delete()
+        assert "No Stream id for deleted user" in caplog.text
+        assert emulator.requests() == []
+        assert not get_user_model()._default_manager.exists()
+
     def test_a_failed_removal_never_breaks_the_delete(self, emulator: Any, failed: Any) -> None:
         user = create_user("ada")
         user_id = str(user.pk)
