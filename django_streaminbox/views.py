@@ -293,8 +293,9 @@ class UserDirectoryView(StreamInboxAPIView):
 
     http_method_names = ["get", "head", "options"]
     paginate_by: ClassVar[int] = 20
-    #: Fields ``q`` is matched against; ``None``: the username field and whichever of
-    #: ``first_name``, ``last_name``, ``name``, ``display_name`` and ``full_name`` exist.
+    #: Fields ``q`` is matched against; ``None``: the username field (unless it is the email)
+    #: and whichever of ``first_name``, ``last_name``, ``name``, ``display_name`` and
+    #: ``full_name`` exist.
     search_fields: ClassVar[Sequence[str] | None] = None
     name_fields: ClassVar[tuple[str, ...]] = (
         "first_name",
@@ -353,7 +354,11 @@ class UserDirectoryView(StreamInboxAPIView):
             return self.search_fields
         model = get_user_model()
         names = {f.name for f in model._meta.get_fields()}
-        return [model.USERNAME_FIELD, *(f for f in self.name_fields if f in names)]
+        fields = [f for f in self.name_fields if f in names]
+        # An email username is not searched: "who has this address?" is not the directory's to say.
+        if getattr(model, "EMAIL_FIELD", "email") != model.USERNAME_FIELD:
+            fields.insert(0, model.USERNAME_FIELD)
+        return fields
 
     def serialize_user(self, user: AbstractBaseUser) -> dict[str, Any]:
         """One result: only what Stream itself shows of the user (never the email)."""
