@@ -63,8 +63,10 @@ test: lint typecheck pytest
 test-js: install
 	$(BIN)/pytest tests/js -m node -q -p no:randomly $(PYTEST_ARGS)
 
+# pyenv's interpreters (3.10 ... 3.13) are put on PATH so that tox finds each base_python.
 tox: install sdk chromium
-	$(BIN)/tox run-parallel --parallel-no-spinner
+	PATH="$$(ls -d $$HOME/.pyenv/versions/3.*/bin 2>/dev/null | tr '\n' ':')$$PATH" \
+		$(BIN)/tox run-parallel --parallel-no-spinner $(TOX_ARGS)
 
 bench: install sdk chromium
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
