@@ -168,3 +168,16 @@ def test_a_page_without_request_gets_nothing(make_user: Any) -> None:
     source = "{% load streaminbox %}{% streaminbox_inbox %}{% streaminbox_unread_badge %}"
     html = Template(source).render(Context({}))
     assert html == ""
+
+
+def test_no_button_without_a_saved_user(make_user: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    source = "{% load streaminbox %}{% streaminbox_message_button other %}"
+    assert render(source, make_user("alice"), other=None) == ""
+    assert render(source, make_user("bob"), other=get_user_model()(username="unsaved")) == ""
+
+
+def test_the_extends_node_names_itself() -> None:
+    template = Template("{% load streaminbox %}{% streaminbox_extends %}x")
+    assert "<ExtendsSettingNode>" in repr(template.nodelist)

@@ -264,6 +264,7 @@ class Inbox {
     this.showPlaceholder(t('select_conversation'));
     this.root.replaceChildren(this.banner, this.sidebar, this.pane, this.live);
     this.root.dataset.streaminboxState = 'loading';
+    this.root.dataset.streaminboxView = 'list';
   }
 
   // -- start-up ---------------------------------------------------------------------------------
