@@ -20,6 +20,8 @@ class Load:
     clients: int
     seconds: float
     requests: int = 0
+    #: Answers received before measuring started (and after it stopped): they cost server CPU too.
+    warmup_requests: int = 0
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     latencies_ms: list[float] = field(default_factory=list)
@@ -71,6 +73,7 @@ def run_load(
         mine: list[float] = []
         statuses: dict[int, int] = {}
         errors = 0
+        unmeasured = 0
         while not stop.is_set():
             measuring = start_measuring.is_set()
             began = time.perf_counter()
@@ -85,6 +88,7 @@ def run_load(
                 status = 0
             elapsed = (time.perf_counter() - began) * 1000
             if not measuring or stop.is_set():
+                unmeasured += 1
                 continue
             statuses[status] = statuses.get(status, 0) + 1
             if status != 200:
@@ -97,6 +101,7 @@ def run_load(
                         stop.set()
         conn.close()
         with lock:
+            load.warmup_requests += unmeasured
             load.latencies_ms.extend(mine)
             load.errors += errors
             for status, count in statuses.items():
@@ -115,3 +120,23 @@ def run_load(
         thread.join(timeout=35)
     load.requests = len(load.latencies_ms)
     return load
+
+
+def merged(loads: list[Load]) -> dict[str, object]:
+    """Rounds of the same load as one figure: the median round's rate, every latency pooled.
+
+    Interleaving rounds of the things compared, and taking the median round, keeps a burst of
+    someone else's work on a shared machine from landing on one side of a comparison only.
+    """
+    pooled = Load(clients=loads[0].clients, seconds=sum(load.seconds for load in loads))
+    for load in loads:
+        pooled.requests += load.requests
+        pooled.errors += load.errors
+        pooled.latencies_ms.extend(load.latencies_ms)
+        for status, count in load.statuses.items():
+            pooled.statuses[status] = pooled.statuses.get(status, 0) + count
+    summary = pooled.summary()
+    rates = sorted(load.rps for load in loads)
+    summary["rps"] = round(rates[len(rates) // 2], 1)
+    summary["rps_rounds"] = [round(rate, 1) for rate in rates]
+    return summary

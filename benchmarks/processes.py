@@ -146,6 +146,11 @@ class WSGIServer:
         wait_for_http(self.url + "/_bench/floor/token/")
         return self
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server: master and workers."""
+        assert self.proc is not None
+        return sum(_cpu_seconds(pid) for pid in [self.proc.pid, *_children(self.proc.pid)])
+
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
             self.proc.terminate()
@@ -154,6 +159,23 @@ class WSGIServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process from /proc (0 where /proc is not there)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _drain(proc: subprocess.Popen[str]) -> None:

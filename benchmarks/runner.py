@@ -20,14 +20,18 @@ LATENCY_MS = 20
 class Sizes:
     """How much each section does: the defaults finish in a few minutes, ``--quick`` in seconds."""
 
-    load_seconds: float = 3.0
-    load_warmup: float = 0.5
+    load_seconds: float = 4.5
+    load_warmup: float = 0.3
+    #: Interleaved rounds per throughput figure (the median round counts).
+    rounds: int = 3
     concurrency: tuple[int, ...] = (1, 16)
     count_requests: int = 20
     saves: int = 30
     backfill: tuple[int, ...] = (10_000,)
     loop_sample: int = 300
     rate_limited_users: int = 20_000
+    #: Stream's 300 user updates a minute, scaled to this window (same rate, shorter windows).
+    rate_window_s: float = 10.0
     channel_repeats: int = 20
     emulator_seconds: float = 3.0
     startup_repeats: int = 3
@@ -41,11 +45,13 @@ class Sizes:
         return cls(
             load_seconds=0.3,
             load_warmup=0.1,
+            rounds=1,
             count_requests=3,
             saves=3,
             backfill=(250,),
             loop_sample=20,
-            rate_limited_users=500,
+            rate_limited_users=1500,
+            rate_window_s=1.0,
             channel_repeats=3,
             emulator_seconds=0.3,
             startup_repeats=1,

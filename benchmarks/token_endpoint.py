@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 
-from .loadgen import run_load
+from .loadgen import Load, merged, run_load
 from .processes import WSGIServer
 from .report import Row
 from .runner import Run
@@ -51,30 +51,40 @@ def run(bench: Run) -> None:
                 counted = run_load(
                     url,
                     headers=headers,
-                    clients=1,
                     seconds=60,
                     warmup=0.0,
                     max_requests=sizes.count_requests,
                 )
-            entry: dict[str, Any] = {
+            results[name] = {
                 "stream_calls_per_request": len(calls) / max(counted.requests, 1),
                 "counted_requests": counted.requests,
                 "counted_statuses": counted.summary()["statuses"],
             }
-            for clients in sizes.concurrency:
-                load = run_load(
-                    url,
-                    headers=headers,
-                    clients=clients,
-                    seconds=sizes.load_seconds,
-                    warmup=sizes.load_warmup,
-                )
-                entry[f"c{clients}"] = load.summary()
+        for clients in sizes.concurrency:
+            rounds: dict[str, list[Load]] = {name: [] for name in ENDPOINTS}
+            cpu = dict.fromkeys(ENDPOINTS, 0.0)
+            for _ in range(sizes.rounds):  # interleaved, so noise falls on every side alike
+                for name, path in ENDPOINTS.items():
+                    before = server.cpu_seconds()
+                    load = run_load(
+                        server.url + path,
+                        headers=headers,
+                        clients=clients,
+                        seconds=sizes.load_seconds / sizes.rounds,
+                        warmup=sizes.load_warmup,
+                    )
+                    cpu[name] += server.cpu_seconds() - before
+                    rounds[name].append(load)
+            for name in ENDPOINTS:
+                summary = results[name][f"c{clients}"] = merged(rounds[name])
+                # Server CPU per request (warm-up included on both sides of the division): the
+                # cost the machine's other load does not change much, unlike requests per second.
+                total = sum(load.requests + load.warmup_requests for load in rounds[name])
+                summary["server_cpu_ms_per_request"] = round(cpu[name] / max(total, 1) * 1000, 3)
                 bench.log(
-                    f"  token {name:12} c={clients:<3} {load.rps:8.1f} req/s "
-                    f"p50 {entry[f'c{clients}']['p50_ms']} ms errors {load.errors}"
+                    f"  token {name:12} c={clients:<3} {summary['rps']:8.1f} req/s "
+                    f"p50 {summary['p50_ms']} ms errors {summary['errors']}"
                 )
-            results[name] = entry
     bench.details["token"] = results
     _rows(bench, results)
 
@@ -114,6 +124,18 @@ def _rows(bench: Run, results: dict[str, Any]) -> None:
                 "ms",
                 "hand-rolled",
                 hand[key]["p50_ms"],
+            )
+        )
+    most = max(bench.sizes.concurrency)
+    for name, other in (("floor (sign JWT)", floor), ("hand-rolled", hand)):
+        bench.add(
+            Row(
+                "Token endpoint",
+                f"server CPU per request, {most} clients",
+                app[f"c{most}"]["server_cpu_ms_per_request"],
+                "ms",
+                name,
+                other[f"c{most}"]["server_cpu_ms_per_request"],
             )
         )
     calls = Row(
