@@ -21,7 +21,7 @@ from stream_chat import StreamChat
 
 from .support import REPO, background, clean_env, free_port, interrupt, port_is_open, wait_for_http
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
+pytestmark = [pytest.mark.slow, pytest.mark.newcomer, pytest.mark.timeout(1500)]
 
 COLD_START_LIMIT = 900  # a first run installs everything (from pip's and npm's caches in CI)
 WARM_START_LIMIT = 60  # the README's promise: a second run starts in seconds

@@ -32,7 +32,7 @@ from .support import (
     wait_for_http,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.newcomer, pytest.mark.timeout(900)]
 
 SERVERS = ("runserver", "django_streaminbox.emulator", "streaminbox_emulator")
 
