@@ -100,7 +100,8 @@ class Command(BaseCommand):
                 f"  {person.username:<8} password {person.password:<14} {person.full_name}, "
                 f"{person.role}"
             )
-        lines += ["", "Press Ctrl-C to stop the site and the emulator.", ""]
+        servers = "the site and the emulator" if on_emulator else "the site"
+        lines += ["", f"Press Ctrl-C to stop {servers}.", ""]
         self.stdout.write("\n".join(lines))
 
 
