@@ -181,3 +181,17 @@ def test_every_local_link_points_at_a_file() -> None:
     assert targets, "README.md links to no file of the repository"
     missing = sorted({t for t in targets if not (README.parent / t.split("#")[0]).exists()})
     assert not missing, f"README.md links to files that do not exist: {missing}"
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[`*]", "", heading.strip().lower())
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def test_every_anchor_link_points_at_a_heading() -> None:
+    prose = re.sub(r"^[ ]*```.*?^[ ]*```", "", TEXT, flags=re.MULTILINE | re.DOTALL)
+    anchors = {github_anchor(h) for h in re.findall(r"^#{1,6} (.+)$", prose, re.MULTILINE)}
+    linked = set(re.findall(r"\]\(#([^)]+)\)", TEXT))
+    missing = sorted(linked - anchors)
+    assert not missing, f"README.md links to headings that do not exist: {missing}"
