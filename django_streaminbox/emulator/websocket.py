@@ -345,9 +345,12 @@ async def connect(request: web.Request) -> web.StreamResponse:
     connection = Connection(id=new_id(), user_id=uid, ws=ws)
     writer = asyncio.get_running_loop().create_task(_writer(connection))
     user = emulation.state.users[uid]
+    # Register before rendering ``me`` (Stream reports the connecting user as online) and queue the
+    # connection event before any other frame (presence) can reach this connection.
+    first_connection = hub._register(connection)
     first_frame = {**health_check(connection.id), "me": emulation.render.me(user)}
     connection.send(json.dumps(first_frame, separators=(",", ":")))
-    if hub._register(connection):
+    if first_connection:
         hub._presence_changed(uid)
     try:
         await _read_loop(emulation, connection)
