@@ -39,6 +39,7 @@ export const scenarios = {
     const [aliceClient] = await ctx.connect(alice);
     const [bobClient, bobConnected] = await ctx.connect(bob);
     ctx.observe('bob_me_total_unread_before', bobConnected.me?.total_unread_count);
+    ctx.observe('bob_me_online', bobConnected.me?.online);
 
     const aliceChannel = aliceClient.channel('messaging', channelId);
     const bobChannel = bobClient.channel('messaging', channelId);
@@ -268,7 +269,7 @@ export const scenarios = {
 
     const minted = [];
     const provider = async () => {
-      const exp = nowSeconds() + 2;
+      const exp = nowSeconds() + 3; // valid 2-3 s: long enough for connect + watch on a busy machine
       minted.push(exp);
       return ctx.token(alice, exp);
     };
@@ -280,6 +281,7 @@ export const scenarios = {
     // REST after expiry: the emulator answers 401 code 40, the SDK calls the provider and retries.
     await waitPastExpiry(minted.at(-1));
     const { message } = await aliceChannel.sendMessage({ text: 'sent with an expired token' });
+    ctx.observe('user_id', alice);
     ctx.observe('rest', { provider_calls: minted.length, message_id: message.id, channel_id: channelId });
 
     // WebSocket after expiry: drop the socket like a network failure would. The SDK reconnects with the

@@ -50,6 +50,7 @@ def test_watcher_gets_message_new_and_unread_rises(sdk_run: dict[str, Any]) -> N
     seen = observed(sdk_run, "message_new_reaches_watcher")
     event = seen["event"]
     assert seen["bob_me_total_unread_before"] == 0
+    assert seen["bob_me_online"] is True  # `me` in the connection event: he is online now
     assert seen["bob_unread_before"] == 0
     assert event["type"] == "message.new"
     assert event["cid"] == seen["channel_cid"]
@@ -142,6 +143,14 @@ def test_token_provider_refreshes_an_expired_token(
     statuses = [entry["status"] for entry in emulator.requests() if entry["path"] == path]
     assert statuses[0] == 401
     assert statuses[1] in (200, 201)
+    # ...and refused the socket's reconnect with the expired token (in band) before the fresh one.
+    connects = [
+        entry["status"]
+        for entry in emulator.requests()
+        if entry["path"] == "/connect"
+        and json.loads(entry["query"]["json"])["user_id"] == seen["user_id"]
+    ]
+    assert connects == [101, 401, 101]
 
 
 def test_wrong_secret_token_is_refused_in_band(sdk_run: dict[str, Any]) -> None:
