@@ -87,6 +87,9 @@ def open_as(browser: Browser, site: Any) -> Iterator[Callable[..., Page]]:
         contexts.append(context)
         context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site.url}])
         page = context.new_page()
+        sockets: list[str] = []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
+        page.streaminbox_sockets = sockets  # type: ignore[attr-defined]  # for the tests to count
         page.goto(site.url + path)
         return page
 

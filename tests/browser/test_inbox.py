@@ -99,11 +99,16 @@ def test_two_people_message_each_other_live(
     expect(alice_page.locator(".streaminbox-typing")).to_have_text("Bob is typing…")
     bob_page.get_by_role("textbox", name="Write a message").press("Enter")
     expect(messages(alice_page)).to_have_text(["Hello Bob\nsecond line", "Hi"])
+    expect(alice_page.locator('[data-streaminbox="inbox"] > [aria-live]')).to_have_text(
+        "New message from Bob: Hi"
+    )
     expect(alice_page.locator(".streaminbox-typing")).to_have_text("")
     write(alice_page, "How are you?")
     expect(messages(bob_page)).to_have_text(["Hello Bob\nsecond line", "Hi", "How are you?"])
     expect(messages(alice_page)).to_have_text(["Hello Bob\nsecond line", "Hi", "How are you?"])
     expect(badge).to_be_hidden()  # Bob has the conversation open: nothing is unread for him
+    # The badge and the inbox on Bob's page shared one connection.
+    assert len(bob_page.streaminbox_sockets) == 1  # type: ignore[attr-defined]
 
 
 def test_the_picker_starts_a_conversation_with_someone_from_the_directory(
@@ -129,6 +134,16 @@ def test_the_picker_starts_a_conversation_with_someone_from_the_directory(
     page.keyboard.press("Enter")
     expect(messages(page)).to_have_text(["Hi Carol\nnew line"])
     expect(page.locator(".streaminbox-item-name")).to_have_text(["Carol Nguyen"])
+
+
+def test_someone_you_may_not_message_gets_a_clear_answer(
+    open_as: Callable[..., Page], make_user: Callable[..., Any], settings: Any
+) -> None:
+    settings.STREAMINBOX_CAN_MESSAGE = "tests.inbox.test_tags.nobody_may_message"
+    alice, bob = make_user("alice"), make_user("bob")
+    page = open_as(alice, f"/messages/?with={bob.pk}")
+    expect(page.get_by_role("alert")).to_have_text("You cannot message this person.")
+    expect(page.locator(".streaminbox-item")).to_have_count(0)
 
 
 def test_older_messages_load_when_scrolling_up(
@@ -268,6 +283,10 @@ def test_screenshots(open_as: Callable[..., Page], make_user: Callable[..., Any]
     page = open_as(alice, f"/messages/?channel={channels['bob'].cid}")
     expect(messages(page)).to_have_count(3)
     expect(page.locator("[data-streaminbox-seen]")).to_have_count(1)  # Bob replied after Alice
+    rows = page.locator(".streaminbox-messages > li")  # the day, 2 messages, the divider, 1 more
+    expect(rows).to_have_count(5)
+    expect(rows.nth(3)).to_have_text("New messages")
+    expect(rows.nth(4)).to_contain_text("See you there")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     inbox = page.locator('[data-streaminbox="inbox"]')
     inbox.screenshot(path=str(SCREENSHOTS / "inbox-light.png"))
