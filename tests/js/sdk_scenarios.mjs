@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 
-import { main, nextEvent, nowSeconds, sleep, StreamChat, until } from './lib.mjs';
+import { clientOptions, main, nextEvent, nowSeconds, sleep, StreamChat } from './lib.mjs';
 
 const channelIds = (channels) => channels.map((channel) => channel.id);
 
@@ -309,6 +309,84 @@ export const scenarios = {
     assert.equal(ctx.observed.ws.provider_calls, 3, 'the in-band code 40 made the SDK refresh once more');
   },
 
+  /** A member who is online but not watching gets notification.message_new, then message.new once watching. */
+  async notification_for_non_watcher(ctx) {
+    const alice = ctx.userId('alice');
+    const bob = ctx.userId('bob');
+    await ctx.upsertUsers(alice, bob);
+    const channelId = await ctx.createChannel('dm', [alice, bob]);
+    const [aliceClient] = await ctx.connect(alice);
+    const [bobClient] = await ctx.connect(bob);
+    const aliceChannel = aliceClient.channel('messaging', channelId);
+    await aliceChannel.watch();
+
+    const bobEventTypes = [];
+    bobClient.on((event) => bobEventTypes.push(event.type));
+    const notified = nextEvent(bobClient, 'notification.message_new', { label: 'bob, not watching' });
+    await aliceChannel.sendMessage({ text: 'are you there?' });
+    const notification = await notified;
+    ctx.observe('notification', {
+      cid: notification.cid,
+      channel_id: notification.channel?.id,
+      channel_type: notification.channel?.type,
+      channel_has_config: Boolean(notification.channel?.config),
+      message_text: notification.message?.text,
+      total_unread_count: notification.total_unread_count,
+      unread_channels: notification.unread_channels,
+    });
+    ctx.observe('bob_types_before_watch', [...bobEventTypes]);
+
+    // What a channel list does on notification.message_new: watch the channel.
+    const bobChannel = bobClient.channel(notification.channel.type, notification.channel.id);
+    await bobChannel.watch();
+    ctx.observe('unread_after_watch', bobChannel.countUnread());
+    const arrived = nextEvent(bobChannel, 'message.new', { label: 'bob, now watching' });
+    await aliceChannel.sendMessage({ text: 'hello?' });
+    const event = await arrived;
+    ctx.observe('second', { type: event.type, total_unread_count: event.total_unread_count });
+    ctx.observe('unread_after_second', bobChannel.countUnread());
+    ctx.observe('channel_id', channelId);
+    assert.equal(bobChannel.countUnread(), 2);
+  },
+
+  /** Presence and watching: Alice sees Bob come online, start watching, and go away. */
+  async presence_and_watching(ctx) {
+    const alice = ctx.userId('alice');
+    const bob = ctx.userId('bob');
+    await ctx.upsertUsers(alice, bob);
+    const channelId = await ctx.createChannel('dm', [alice, bob]);
+    const [aliceClient] = await ctx.connect(alice);
+    const aliceChannel = aliceClient.channel('messaging', channelId);
+    await aliceChannel.watch({ presence: true });
+    const { users } = await aliceClient.queryUsers({ id: { $in: [bob] } }, {}, { presence: true });
+    ctx.observe('bob_online_at_first', users[0]?.online);
+
+    const isBob = { predicate: (event) => event.user?.id === bob };
+    const cameOnline = nextEvent(aliceClient, 'user.presence.changed', { ...isBob, label: 'bob online' });
+    const [bobClient] = await ctx.connect(bob);
+    ctx.observe('presence_online', (await cameOnline).user.online);
+
+    const startedWatching = nextEvent(aliceChannel, 'user.watching.start', { ...isBob, label: 'bob watches' });
+    await bobClient.channel('messaging', channelId).watch();
+    const start = await startedWatching;
+    ctx.observe('watching_start', { watcher_count: start.watcher_count, cid: start.cid });
+    ctx.observe('alice_state_watchers', Object.keys(aliceChannel.state.watchers).sort());
+
+    const wentOffline = nextEvent(aliceClient, 'user.presence.changed', {
+      predicate: (event) => event.user?.id === bob && event.user.online === false,
+      label: 'bob offline',
+    });
+    const stoppedWatching = nextEvent(aliceChannel, 'user.watching.stop', { ...isBob, label: 'bob leaves' });
+    await bobClient.disconnectUser();
+    const stop = await stoppedWatching;
+    await wentOffline;
+    ctx.observe('watching_stop', { watcher_count: stop.watcher_count });
+    ctx.observe('alice_state_watcher_count', aliceChannel.state.watcher_count);
+    ctx.observe('alice_sees_bob_online', aliceClient.state.users[bob]?.online);
+    ctx.observe('alice', alice);
+    ctx.observe('bob', bob);
+  },
+
   /** 7. A token signed with the wrong secret: connectUser rejects at once with code 43, no retry loop. */
   async wrong_secret_token(ctx) {
     const mallory = ctx.userId('mallory');
@@ -345,6 +423,15 @@ export const scenarios = {
       );
     assert.ok(serverError, 'a server call signed with the wrong secret must fail');
     ctx.observe('rest_rejection', { code: serverError.code, status: serverError.status });
+
+    // An unknown API key is refused in band too, with code 2.
+    const stranger = new StreamChat('not-the-api-key', clientOptions(ctx.cfg));
+    const keyError = await stranger.connectUser({ id: mallory }, ctx.token(mallory)).then(
+      () => null,
+      (rejection) => rejection,
+    );
+    assert.ok(keyError, 'connectUser with an unknown API key must reject');
+    ctx.observe('unknown_key_rejection', parseConnectError(keyError));
 
     assert.equal(ctx.observed.rejection.code, 43);
     assert.equal(ctx.observed.expired_rejection.code, 40);

@@ -164,3 +164,41 @@ def test_wrong_secret_token_is_refused_in_band(sdk_run: dict[str, Any]) -> None:
     expired = seen["expired_rejection"]
     assert (expired["code"], expired["StatusCode"], expired["isWSFailure"]) == (40, 401, False)
     assert seen["rest_rejection"] == {"code": 43, "status": 401}
+    unknown_key = seen["unknown_key_rejection"]
+    assert (unknown_key["code"], unknown_key["StatusCode"], unknown_key["isWSFailure"]) == (
+        2,
+        401,
+        False,
+    )
+
+
+def test_online_member_not_watching_gets_notification_then_message_new(
+    sdk_run: dict[str, Any],
+) -> None:
+    seen = observed(sdk_run, "notification_for_non_watcher")
+    notification = seen["notification"]
+    assert notification["cid"] == f"messaging:{seen['channel_id']}"
+    assert (notification["channel_type"], notification["channel_id"]) == (
+        "messaging",
+        seen["channel_id"],
+    )
+    assert notification["channel_has_config"] is True
+    assert notification["message_text"] == "are you there?"
+    assert (notification["total_unread_count"], notification["unread_channels"]) == (1, 1)
+    assert (
+        "message.new" not in seen["bob_types_before_watch"]
+    )  # not watching: only the notification
+    assert seen["unread_after_watch"] == 1
+    assert seen["second"] == {"type": "message.new", "total_unread_count": 2}
+    assert seen["unread_after_second"] == 2
+
+
+def test_presence_and_watching_events(sdk_run: dict[str, Any]) -> None:
+    seen = observed(sdk_run, "presence_and_watching")
+    assert seen["bob_online_at_first"] is False
+    assert seen["presence_online"] is True
+    assert seen["watching_start"]["watcher_count"] == 2
+    assert seen["alice_state_watchers"] == sorted([seen["alice"], seen["bob"]])
+    assert seen["watching_stop"]["watcher_count"] == 1
+    assert seen["alice_state_watcher_count"] == 1
+    assert seen["alice_sees_bob_online"] is False
