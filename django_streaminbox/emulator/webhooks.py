@@ -27,6 +27,7 @@ import hmac
 import json
 import logging
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,7 @@ ATTEMPT_TIMEOUT = 6.0
 TOTAL_TIMEOUT = 15.0
 MAX_ATTEMPTS = 3
 MAX_NETWORK_ATTEMPTS = 2
+KEPT_DELIVERIES = 1000
 
 
 def should_retry(status: int) -> bool:
@@ -111,7 +113,8 @@ class WebhookSender:
 
     def __init__(self, emulation: Emulation) -> None:
         self.emulation = emulation
-        self.deliveries: list[Delivery] = []
+        #: The latest deliveries, oldest first (bounded: a demo emulator runs for days).
+        self.deliveries: deque[Delivery] = deque(maxlen=KEPT_DELIVERIES)
         self._tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
 

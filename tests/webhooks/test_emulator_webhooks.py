@@ -12,6 +12,7 @@ import hmac
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -329,3 +330,22 @@ def test_a_stopped_emulator_closes_its_webhook_session(receiver: Receiver) -> No
 
     assert delivery["status"] == "delivered"
     assert session is None
+
+
+def test_only_the_latest_deliveries_are_kept(
+    sdk: StreamChat,
+    stream_emulator: Emulator,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sender = stream_emulator.emulation.webhooks
+    monkeypatch.setattr(sender, "deliveries", deque(maxlen=2))
+    sdk.update_app_settings(event_hooks=[hook(receiver.url, "message.new")])
+    send_a_message(sdk, "one")
+    channel = sdk.channel("messaging", "dm-ann-ben")
+    channel.send_message({"text": "two"}, "ann")
+    channel.send_message({"text": "three"}, "ann")
+
+    kept = delivered(stream_emulator)
+    assert [d["payload"]["message"]["text"] for d in kept] == ["two", "three"]
+    assert len(receiver.requests) == 3
