@@ -89,7 +89,7 @@ def parse(body: bytes, *, webhook_id: str = "", attempt: int = 1) -> StreamEvent
     """The event in a verified, uncompressed body: a JSON object with a non-empty ``type``."""
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly deep nesting
         raise MalformedWebhook("The body is not JSON.") from error
     if not isinstance(payload, dict):
         raise MalformedWebhook("The body is not a JSON object.")

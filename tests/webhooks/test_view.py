@@ -167,7 +167,17 @@ def test_an_empty_body_is_400_when_signed_and_401_when_not(
 
 
 @pytest.mark.parametrize(
-    "body", [b"not json", b"\xff\xfe", b"[1, 2]", b'"message.new"', b"{}", b'{"type": ""}']
+    "body",
+    [
+        b"not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'"message.new"',
+        b"{}",
+        b'{"type": ""}',
+        b'{"type": 7}',
+        b"[" * 200_000 + b"]" * 200_000,
+    ],
 )
 def test_a_signed_body_that_is_not_an_event_is_400(
     stream: Stream, events: list[StreamEvent], body: bytes
