@@ -58,12 +58,17 @@ def rest_rps(url: str, clients: int, bench: Run) -> dict[str, Any]:
     return summary
 
 
-async def fanout(url: str, watchers: int, messages: int, channel_id: str) -> list[float]:
+def fanout(url: str, watchers: int, messages: int, channel_id: str) -> list[float]:
     """Milliseconds from sending a message to each watcher receiving ``message.new``."""
+    return asyncio.run(asyncio.wait_for(_fanout(url, watchers, messages, channel_id), 300))
+
+
+async def _fanout(url: str, watchers: int, messages: int, channel_id: str) -> list[float]:
     ids = [f"watcher-{i}" for i in range(watchers)]
     ws_base = "ws" + url[len("http") :]
     latencies: list[float] = []
-    async with aiohttp.ClientSession() as http:
+    # No connection limit: 100 open WebSockets would otherwise take every slot of the pool.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         users = {uid: {"id": uid, "name": uid} for uid in ids}
         await _post(http, f"{url}/users", {"users": users})
         await _post(
@@ -161,12 +166,12 @@ def run(bench: Run) -> None:
     }
     with floor_process() as floor:
         results["floor_rest"] = {c: rest_rps(floor.url, c, bench) for c in sizes.concurrency}
-        results["floor_fanout_ms"] = asyncio.run(
-            fanout(floor.url, sizes.watchers, sizes.fanout_messages, "fanout")
+        results["floor_fanout_ms"] = fanout(
+            floor.url, sizes.watchers, sizes.fanout_messages, "fanout"
         )
     results["rest"] = {c: rest_rps(bench.emulator.url, c, bench) for c in sizes.concurrency}
-    results["fanout_ms"] = asyncio.run(
-        fanout(bench.emulator.url, sizes.watchers, sizes.fanout_messages, "fanout")
+    results["fanout_ms"] = fanout(
+        bench.emulator.url, sizes.watchers, sizes.fanout_messages, "fanout"
     )
     bench.emulator.reset()
 
