@@ -7,6 +7,8 @@ clears it.
 "seed"}``
   (``{}`` clears them); ``GET`` shows the current ones.
 - ``GET /_emulator/state`` -> the whole state as JSON (what ``--data`` saves), for debugging.
+- ``GET /_emulator/webhooks`` -> ``{"webhooks": [...]}``: the latest outgoing webhooks and their
+  attempts (``emulator/webhooks.py``).
 
 No credentials are needed: the emulator is meant for loopback use.
 """
@@ -73,8 +75,14 @@ async def dump_state(request: web.Request) -> web.Response:
     return _json(_emulation(request).state.to_json())
 
 
+async def list_webhooks(request: web.Request) -> web.Response:
+    deliveries = _emulation(request).webhooks.deliveries
+    return _json({"webhooks": [delivery.as_dict() for delivery in deliveries]})
+
+
 def add_control_routes(app: web.Application) -> None:
     app.router.add_get(CONTROL_PREFIX + "requests", list_requests)
+    app.router.add_get(CONTROL_PREFIX + "webhooks", list_webhooks)
     app.router.add_delete(CONTROL_PREFIX + "requests", clear_requests)
     app.router.add_post(CONTROL_PREFIX + "reset", reset)
     app.router.add_get(CONTROL_PREFIX + "faults", get_faults)
