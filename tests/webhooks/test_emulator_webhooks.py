@@ -349,3 +349,18 @@ def test_only_the_latest_deliveries_are_kept(
     kept = delivered(stream_emulator)
     assert [d["payload"]["message"]["text"] for d in kept] == ["two", "three"]
     assert len(receiver.requests) == 3
+
+
+def test_the_deliveries_are_listed_over_http_too(
+    sdk: StreamChat, stream_emulator: Emulator, receiver: Receiver
+) -> None:
+    import requests
+
+    sdk.update_app_settings(event_hooks=[hook(receiver.url, "message.new")])
+    send_a_message(sdk, "listed")
+    stream_emulator.wait_for_webhooks()
+
+    listed = requests.get(stream_emulator.url + "/_emulator/webhooks", timeout=5).json()
+
+    assert listed == {"webhooks": stream_emulator.webhook_deliveries()}
+    assert listed["webhooks"][0]["payload"]["message"]["text"] == "listed"
