@@ -442,10 +442,13 @@ class WebhookView(StreamInboxAPIView):
             return self.json_response({"ok": True, "duplicate": True})
         try:
             self.send_event(event)
-        except Exception:
+        except Exception as error:
             if key:  # forget the claim, so that Stream's retry of this delivery is processed
                 self.cache.delete(key)
-            raise
+            # Always a 500, even for an exception that means 4xx elsewhere: Stream retries 5xx only.
+            raise webhooks.ReceiverFailed(
+                f"A stream_event receiver failed on {event.type}."
+            ) from error
         if key:
             self.cache.set(key, "done", timeout=get_setting("WEBHOOK_ID_TTL"))
         return self.json_response({"ok": True})

@@ -16,7 +16,7 @@ import json
 import zlib
 
 from .events import StreamEvent
-from .exceptions import APIError
+from .exceptions import APIError, StreamInboxError
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -44,6 +44,10 @@ class WebhookTooLarge(WebhookRejected):
 
     status = 413
     code = "body_too_large"
+
+
+class ReceiverFailed(StreamInboxError, RuntimeError):
+    """A ``stream_event`` receiver raised (the original exception is the ``__cause__``)."""
 
 
 def sign(body: bytes, secret: str) -> str:

@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.test import Client, override_settings
 
 from django_streaminbox.events import EventType, StreamEvent
+from django_streaminbox.exceptions import BadRequest, StreamUnavailable
 from django_streaminbox.signals import stream_event
 
 from .conftest import Stream, message_new, stream_signature
@@ -422,3 +425,27 @@ def test_verify_and_parse_refuses_an_oversized_body_itself() -> None:
 
     with pytest.raises(WebhookTooLarge):
         verify_and_parse(b"{}" * 10, signature="x", secret="s" * 32, max_bytes=5)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [Http404("gone"), PermissionDenied("no"), BadRequest("bad"), StreamUnavailable("down")],
+    ids=["Http404", "PermissionDenied", "BadRequest", "StreamUnavailable"],
+)
+def test_whatever_a_receiver_raises_is_a_500_so_that_stream_retries(
+    events: list[StreamEvent], error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    def fail(sender: object, event: StreamEvent, **kwargs: Any) -> None:
+        raise error
+
+    stream_event.connect(fail, dispatch_uid="tests.fail_with")
+    try:
+        response = Stream(Client(raise_request_exception=False)).post(message_new())
+    finally:
+        stream_event.disconnect(dispatch_uid="tests.fail_with")
+
+    assert response.status_code == 500
+    assert error_code(response) == "server_error"
+    assert any(
+        record.exc_info and record.exc_info[1].__cause__ is error for record in caplog.records
+    )
