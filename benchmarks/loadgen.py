@@ -53,6 +53,7 @@ def run_load(
     seconds: float = 2.0,
     warmup: float = 0.5,
     max_requests: int | None = None,
+    ok: tuple[int, ...] = (200,),
 ) -> Load:
     """Hammer ``url`` from ``clients`` threads; only the requests after ``warmup`` are counted.
 
@@ -91,7 +92,7 @@ def run_load(
                 unmeasured += 1
                 continue
             statuses[status] = statuses.get(status, 0) + 1
-            if status != 200:
+            if status not in ok:
                 errors += 1
             mine.append(elapsed)
             if max_requests is not None:

@@ -36,7 +36,7 @@ class Sizes:
     emulator_seconds: float = 3.0
     startup_repeats: int = 3
     watchers: int = 100
-    fanout_messages: int = 20
+    fanout_messages: int = 21
     inbox_conversations: int = 50
     inbox_runs: int = 3
 
