@@ -153,6 +153,25 @@ export class ScenarioContext {
   }
 }
 
+let stdinLines;
+
+/**
+ * Hand control to the pytest side: print `PAUSE <name>` and resolve when stdin answers `CONTINUE <name>`
+ * (used to stop and restart the emulator while the SDK is connected). See node.py's `pauses`.
+ */
+export async function pause(name) {
+  if (!stdinLines) {
+    const { createInterface } = await import('node:readline');
+    stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  }
+  process.stdout.write(`PAUSE ${name}\n`);
+  for (;;) {
+    const { value, done } = await stdinLines.next();
+    if (done) throw new Error(`stdin closed while paused at ${name}`);
+    if (value.trim() === `CONTINUE ${name}`) return;
+  }
+}
+
 /** Turn a thrown value into something JSON can carry, keeping AssertionError's actual/expected. */
 export function describeError(error) {
   if (!(error instanceof Error)) return { message: String(error) };

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -39,8 +44,13 @@ def run_node(
     *args: str,
     env: dict[str, str] | None = None,
     timeout: float = 90,
+    pauses: dict[str, Callable[[], object]] | None = None,
 ) -> dict[str, Any]:
-    """Run `node tests/js/<script> <args>` against `emulator` and return its parsed JSON result."""
+    """Run `node tests/js/<script> <args>` against `emulator` and return its parsed JSON result.
+
+    When the script prints `PAUSE <name>`, `pauses[name]()` runs here (e.g. restart the emulator)
+    and the script is answered `CONTINUE <name>` on stdin.
+    """
     node = node_binary()
     environment = {
         **os.environ,
@@ -52,28 +62,74 @@ def run_node(
     # Either would make the SDK ignore baseURL (js:client.ts:495-511).
     for leak in ("STREAM_LOCAL_TEST_RUN", "STREAM_LOCAL_TEST_HOST"):
         environment.pop(leak, None)
-    try:
-        completed = subprocess.run(
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        process = subprocess.Popen(
             [node, str(HERE / script), *args],
             cwd=ROOT,
             env=environment,
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
             text=True,
-            timeout=timeout,
-            check=False,
         )
-    except subprocess.TimeoutExpired as expired:
-        pytest.fail(f"node {script} ran longer than {timeout} s\nstderr:\n{_tail(expired.stderr)}")
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+        try:
+            stdout = _converse(process, pauses or {}, time.monotonic() + timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            stderr.seek(0)
+            pytest.fail(
+                f"node {script} ran longer than {timeout} s\nstderr:\n{_tail(stderr.read())}"
+            )
+        stderr.seek(0)
+        errors = _tail(stderr.read())
+    lines = [line for line in stdout if line.startswith("{")]
     if not lines:
         pytest.fail(
-            f"node {script} printed no JSON result (exit {completed.returncode})\n"
-            f"stdout:\n{_tail(completed.stdout)}\nstderr:\n{_tail(completed.stderr)}"
+            f"node {script} printed no JSON result (exit {process.returncode})\n"
+            f"stdout:\n{_tail(chr(10).join(stdout))}\nstderr:\n{errors}"
         )
     result: dict[str, Any] = json.loads(lines[-1])
-    result["exit_code"] = completed.returncode
-    result["stderr"] = _tail(completed.stderr)
+    result["exit_code"] = process.returncode
+    result["stderr"] = errors
     return result
+
+
+def _converse(
+    process: subprocess.Popen[str], pauses: dict[str, Callable[[], object]], deadline: float
+) -> list[str]:
+    """Collect stdout lines until the process exits, answering `PAUSE <name>` lines on the way."""
+    assert process.stdout is not None and process.stdin is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+    reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
+    reader.start()
+    collected: list[str] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise subprocess.TimeoutExpired(process.args, 0)
+        try:
+            line = lines.get(timeout=remaining)
+        except queue.Empty:
+            raise subprocess.TimeoutExpired(process.args, 0) from None
+        if line is None:
+            break
+        name = line[len("PAUSE ") :] if line.startswith("PAUSE ") else None
+        if name is None:
+            collected.append(line)
+            continue
+        pauses[name]()  # a KeyError here names a pause this test does not handle
+        process.stdin.write(f"CONTINUE {name}\n")
+        process.stdin.flush()
+    process.stdin.close()
+    process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    return collected
+
+
+def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
+    for line in stream:
+        lines.put(line.rstrip("\n"))
+    lines.put(None)
 
 
 def _tail(text: str | bytes | None, lines: int = 40) -> str:
