@@ -11,6 +11,7 @@ members;
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from datetime import datetime
 from typing import Any
@@ -127,20 +128,25 @@ def channel_event(of: Channel, kind: str, **fields: Any) -> dict[str, Any]:
 
 
 def notify_added(call: Call, channel: Channel, uids: list[str]) -> None:
+    """``notification.added_to_channel`` to each new member (built only if it is connected)."""
     render = call.emulation.render
+
+    def payload(uid: str) -> dict[str, Any]:
+        return channel_event(
+            channel,
+            "notification.added_to_channel",
+            channel=render.channel(channel, uid, members=True),
+            member=render.member(channel.members[uid], channel),
+            user=render.user_by_id(uid),
+        )
+
     for uid in uids:
-        member = channel.members[uid]
         call.emulation.publish(
             Event(
-                channel_event(
-                    channel,
-                    "notification.added_to_channel",
-                    channel=render.channel(channel, uid, members=True),
-                    member=render.member(member, channel),
-                    user=render.user_by_id(uid),
-                ),
+                functools.partial(payload, uid),
                 Audience(users=(uid,), not_watching=channel.cid),
                 unread_totals=True,
+                type="notification.added_to_channel",
             )
         )
 

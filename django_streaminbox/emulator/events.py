@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -43,22 +43,44 @@ class Audience:
     exclude_connections: frozenset[str] = frozenset()
 
 
-@dataclass
 class Event:
     """One event as Stream would send it, plus who should get it over the WebSocket.
 
-    ``payload`` is what goes over the wire (and what a webhook would POST). With ``unread_totals``
-    each recipient's own ``total_unread_count``/``unread_count``/``unread_channels`` are added to
-    its copy.
+    ``payload`` is what goes over the wire (and what a webhook would POST). It may be given as a
+    function, built on first use: a ``notification.message_new`` carries the whole channel with its
+    members, and nobody may be there to receive it. With ``unread_totals`` each recipient's own
+    ``total_unread_count``/``unread_count``/``unread_channels`` are added to its copy.
     """
 
-    payload: dict[str, Any]
-    audience: Audience = field(default_factory=Audience)
-    unread_totals: bool = False
+    def __init__(
+        self,
+        payload: dict[str, Any] | Callable[[], dict[str, Any]],
+        audience: Audience | None = None,
+        unread_totals: bool = False,
+        *,
+        type: str | None = None,
+    ) -> None:
+        self._payload = payload if isinstance(payload, dict) else None
+        self._factory = None if isinstance(payload, dict) else payload
+        self._type = type
+        self.audience = audience or Audience()
+        self.unread_totals = unread_totals
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if self._payload is None:
+            assert self._factory is not None
+            self._payload = self._factory()
+        return self._payload
 
     @property
     def type(self) -> str:
-        return str(self.payload.get("type", ""))
+        if self._type is None:
+            self._type = str(self.payload.get("type", ""))
+        return self._type
+
+    def __repr__(self) -> str:
+        return f"<Event {self.type}>"
 
 
 Subscriber = Callable[[Event], None]

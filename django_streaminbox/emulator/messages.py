@@ -189,7 +189,7 @@ def _announce_new(call: Call, channel: Channel, message: Message) -> None:
     if others:
         call.emulation.publish(
             Event(
-                channel_event(
+                lambda: channel_event(
                     channel,
                     "notification.message_new",
                     channel=render.channel(channel, None, members=True),
@@ -198,6 +198,7 @@ def _announce_new(call: Call, channel: Channel, message: Message) -> None:
                 ),
                 Audience(users=others, not_watching=channel.cid),
                 unread_totals=True,
+                type="notification.message_new",
             )
         )
 

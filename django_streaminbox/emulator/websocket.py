@@ -162,7 +162,7 @@ class Hub:
             frame = per_user.get(connection.user_id)
             if frame is None:
                 totals = self.emulation.state.unread_totals(connection.user_id)
-                extra = json.dumps(totals, separators=(",", ":"))[1:]
+                extra = ",".join(f'"{key}":{value}' for key, value in totals.items()) + "}"
                 frame = per_user[connection.user_id] = (
                     f"{head},{extra}" if len(base) > 2 else "{" + extra
                 )
