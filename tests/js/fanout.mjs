@@ -56,6 +56,8 @@ async function sdkConnection(cfg, userId, token, channelId) {
   await channel.watch();
   const inbox = new Inbox('sdk', userId);
   channel.on('message.new', (event) => inbox.add(event.message.id));
+  // What the UI renders: the SDK's own message list must end up as the channel history too.
+  inbox.stateIds = () => channel.state.latestMessages.map((message) => message.id);
   return { inbox, close: () => client.disconnectUser(500) };
 }
 
@@ -132,6 +134,7 @@ function check(inbox, expected) {
     if (at < last) outOfOrder += 1;
     last = Math.max(last, at);
   }
+  const stateMatches = inbox.stateIds ? JSON.stringify(inbox.stateIds()) === JSON.stringify(expected) : null;
   return {
     kind: inbox.kind,
     user_id: inbox.userId,
@@ -140,6 +143,7 @@ function check(inbox, expected) {
     duplicates,
     out_of_order: outOfOrder,
     unexpected,
+    state_matches_history: stateMatches,
   };
 }
 
@@ -210,7 +214,12 @@ async function run() {
 
   const reports = connections.map((connection) => check(connection.inbox, history));
   const failures = reports.filter(
-    (report) => report.missing || report.duplicates || report.out_of_order || report.unexpected,
+    (report) =>
+      report.missing ||
+      report.duplicates ||
+      report.out_of_order ||
+      report.unexpected ||
+      report.state_matches_history === false,
   );
   await Promise.allSettled(connections.map((connection) => connection.close()));
 
