@@ -146,6 +146,22 @@ def test_someone_you_may_not_message_gets_a_clear_answer(
     expect(page.locator(".streaminbox-item")).to_have_count(0)
 
 
+def test_the_inbox_speaks_the_sites_language(
+    open_as: Callable[..., Page], make_user: Callable[..., Any], settings: Any
+) -> None:
+    settings.LANGUAGE_CODE = "fr"
+    alice, bob = make_user("alice"), make_user("bob", first_name="Bob")
+    page = open_as(alice)
+    expect(page.get_by_text("Aucune conversation pour l\u2019instant.")).to_be_visible()
+    page.goto(page.url + f"?with={bob.pk}")
+    write_fr = page.get_by_role("textbox", name="Écrire un message")
+    write_fr.fill("Bonjour")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(messages(page)).to_have_text(["Bonjour"])
+    expect(page.locator(".streaminbox-day")).to_have_text("Aujourd\u2019hui")
+    expect(page.locator(".streaminbox-item-preview")).to_have_text("Vous : Bonjour")
+
+
 def test_older_messages_load_when_scrolling_up(
     open_as: Callable[..., Page], make_user: Callable[..., Any]
 ) -> None:

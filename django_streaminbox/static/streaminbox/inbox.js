@@ -81,7 +81,13 @@ function format(kind, date) {
     date: { day: 'numeric', month: 'short' },
     day: { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' },
   }[kind];
-  formatters[kind] ||= new Intl.DateTimeFormat(config.language || undefined, options);
+  if (!formatters[kind]) {
+    try {
+      formatters[kind] = new Intl.DateTimeFormat(config.language || undefined, options);
+    } catch {
+      formatters[kind] = new Intl.DateTimeFormat(undefined, options); // a tag the browser rejects
+    }
+  }
   return formatters[kind].format(date);
 }
 
@@ -151,8 +157,15 @@ function avatar(user, size = '') {
   return element;
 }
 
+let pluralRules = null;
+/** "1 unread message" / "3 unread messages", by the language's own plural rule (French: 0 is singular). */
 function unreadLabel(count) {
-  return t(count === 1 ? 'unread_one' : 'unread_other', { count });
+  try {
+    pluralRules ||= new Intl.PluralRules(config.language || undefined);
+  } catch {
+    pluralRules = new Intl.PluralRules();
+  }
+  return t(pluralRules.select(count) === 'one' ? 'unread_one' : 'unread_other', { count });
 }
 
 // ---------------------------------------------------------------------------------------------
