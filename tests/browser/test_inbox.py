@@ -162,6 +162,31 @@ def test_the_inbox_speaks_the_sites_language(
     expect(page.locator(".streaminbox-item-preview")).to_have_text("Vous : Bonjour")
 
 
+def test_a_long_list_pages_in_and_reorders_live(
+    open_as: Callable[..., Page], make_user: Callable[..., Any]
+) -> None:
+    alice = make_user("alice")
+    others = [make_user(f"user{n:02d}", first_name=f"Person {n:02d}") for n in range(35)]
+    sync.sync_users([alice, *others])
+    channels = [get_or_create_direct_channel(alice, other) for other in others]
+    for channel, other in zip(channels, others, strict=True):
+        send(channel, other, f"Hello from {other.first_name}")
+    page = open_as(alice)
+    inbox_ready(page)
+    names = page.locator(".streaminbox-item-name")
+    expect(names).to_have_count(30)
+    expect(names.first).to_have_text("Person 34")  # latest activity first
+    page.locator(".streaminbox-list").evaluate("list => { list.scrollTop = list.scrollHeight; }")
+    expect(names).to_have_count(35)
+    expect(names.last).to_have_text("Person 00")
+    send(channels[0], others[0], "Me again")
+    expect(names.first).to_have_text("Person 00")
+    expect(item(page, channels[0].cid)).to_have_attribute("data-streaminbox-unread", "2")
+    expect(page.locator('nav [data-streaminbox="badge"]')).to_have_attribute(
+        "data-streaminbox-count", "36"
+    )
+
+
 def test_older_messages_load_when_scrolling_up(
     open_as: Callable[..., Page], make_user: Callable[..., Any]
 ) -> None:
