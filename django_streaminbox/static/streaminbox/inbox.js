@@ -257,6 +257,7 @@ class Inbox {
     this.live = h('div', { class: 'streaminbox-visually-hidden', 'aria-live': 'polite' });
     this.list = h('ul', { class: 'streaminbox-list', 'aria-label': t('conversations') });
     this.list.addEventListener('scroll', () => this.maybeLoadMoreChannels());
+    this.list.addEventListener('keydown', (event) => this.moveInList(event));
     this.listEmpty = h('p', { class: 'streaminbox-empty', hidden: true }, t('no_conversations'));
     this.picker = this.buildPicker();
     this.sidebar = h(
@@ -539,6 +540,16 @@ class Inbox {
       ),
     );
     return item;
+  }
+
+  /** Up/Down, Home/End move between conversations, as in any list a keyboard user expects. */
+  moveInList(event) {
+    const buttons = [...this.list.querySelectorAll('.streaminbox-item-button')];
+    const index = buttons.indexOf(document.activeElement);
+    const target = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: buttons.length - 1 }[event.key];
+    if (index < 0 || target === undefined || !buttons[target]) return;
+    event.preventDefault();
+    buttons[target].focus();
   }
 
   // -- the people picker ------------------------------------------------------------------------
