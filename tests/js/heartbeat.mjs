@@ -4,10 +4,12 @@
 //
 //   STREAM_URL=... STREAM_KEY=... STREAM_SECRET=... node tests/js/heartbeat.mjs <scenario>
 //
-// client_pings_are_answered: the SDK pings ([{"type":"health.check",...}], a JSON array) every 300 ms
-//   and the server must answer each (run against an emulator with the default 30 s heartbeat).
+// Run against an emulator with a 1 s heartbeat interval (push a health.check after 1 s of silence
+// from the client):
+// client_pings_are_answered: the SDK pings ([{"type":"health.check",...}], a JSON array) every 300 ms,
+//   so the server's silence timer never fires: every health.check it gets is an answer to a ping.
 // server_heartbeats_keep_a_silent_client_alive: the SDK never pings; the server must push
-//   health.check on its own (run against an emulator with a 1 s heartbeat interval).
+//   health.check on its own.
 
 import { main, sleep } from './lib.mjs';
 
