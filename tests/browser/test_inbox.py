@@ -141,9 +141,11 @@ def test_someone_you_may_not_message_gets_a_clear_answer(
 ) -> None:
     settings.STREAMINBOX_CAN_MESSAGE = "tests.inbox.test_tags.nobody_may_message"
     alice, bob = make_user("alice"), make_user("bob")
-    page = open_as(alice, f"/messages/?with={bob.pk}")
+    page = open_as(alice, f"/messages/?with={bob.pk}", viewport={"width": 380, "height": 640})
     expect(page.get_by_role("alert")).to_have_text("You cannot message this person.")
-    expect(page.locator(".streaminbox-item")).to_have_count(0)
+    expect(page.locator(".streaminbox-sidebar")).to_be_hidden()
+    page.get_by_role("button", name="Back to conversations").click()
+    expect(page.get_by_text("No conversations yet.")).to_be_visible()
 
 
 def test_the_inbox_speaks_the_sites_language(

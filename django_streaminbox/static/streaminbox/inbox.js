@@ -694,9 +694,22 @@ class Inbox {
   showPlaceholder(text, isError = false) {
     this.messagesList = null;
     this.pane.replaceChildren(
+      // On a narrow screen an error replaces the list, so it needs its own way back.
+      isError ? this.backButton() : null,
       h('p', { class: isError ? 'streaminbox-notice streaminbox-notice-error' : 'streaminbox-notice', role: isError ? 'alert' : null }, text),
     );
-    if (isError) this.root.dataset.streaminboxView = 'conversation';
+    if (isError) {
+      this.current = null;
+      this.root.dataset.streaminboxView = 'conversation';
+    }
+  }
+
+  backButton() {
+    return h(
+      'button',
+      { type: 'button', class: 'streaminbox-back', 'aria-label': t('back'), onclick: () => this.closeConversation() },
+      h('span', { 'aria-hidden': 'true' }, '\u2190'),
+    );
   }
 
   buildConversation(channel) {
@@ -736,11 +749,7 @@ class Inbox {
       h(
         'header',
         { class: 'streaminbox-pane-head' },
-        h(
-          'button',
-          { type: 'button', class: 'streaminbox-back', 'aria-label': t('back'), onclick: () => this.closeConversation() },
-          h('span', { 'aria-hidden': 'true' }, '\u2190'),
-        ),
+        this.backButton(),
         avatar(other),
         h('h3', { class: 'streaminbox-pane-title' }, displayName(other)),
       ),
