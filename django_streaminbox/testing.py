@@ -22,11 +22,12 @@ tests. The fixture's value is the :class:`~django_streaminbox.emulator.Emulator`
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from django_streaminbox.emulator.server import Emulator
+if TYPE_CHECKING:
+    from django_streaminbox.emulator.server import Emulator
 
 EMULATOR_API_KEY = "streaminbox-test-key"
 #: At least 32 bytes: PyJWT warns about shorter HMAC keys, and test suites turn warnings into
@@ -37,6 +38,9 @@ EMULATOR_API_SECRET = "streaminbox-test-secret-0123456789abcdef"
 @pytest.fixture(scope="session")
 def stream_emulator_session() -> Iterator[Emulator]:
     """The one emulator of the test session (use ``stream_emulator`` in tests)."""
+    # Imported here, not at the top: projects that never ask for the fixture never load aiohttp.
+    from django_streaminbox.emulator.server import Emulator
+
     emulator = Emulator(api_key=EMULATOR_API_KEY, api_secret=EMULATOR_API_SECRET, port=0)
     emulator.start()
     try:

@@ -20,7 +20,7 @@ from . import filters
 from .context import Call
 from .errors import invalid, not_allowed
 from .events import Audience, Event
-from .messages import create_message, page_messages
+from .messages import page_messages, prepare_message, store_message
 from .render import BUILTIN_CHANNEL_TYPES
 from .routes import route
 from .state import Channel, Member, iso, now
@@ -395,8 +395,9 @@ async def update_channel(call: Call) -> dict[str, Any]:
         data = {k: v for k, v in obj(body["data"], "data").items() if k not in RESERVED}
         check_custom_size(data, "channel")
     message = body.get("message")
-    if message is not None:
-        obj(message, "message")
+    prepared = None
+    if message is not None and obj(message, "message").get("text"):
+        prepared = prepare_message(call, channel, dict(message), actor or channel.created_by_id)
     if add and channel.distinct:
         raise invalid(
             "cannot add members to the distinct channel, please create a new distinct "
@@ -462,9 +463,9 @@ async def update_channel(call: Call) -> dict[str, Any]:
     if data is not None or moderators or demote:
         _updated(call, channel, actor)
     response = members_response(call, channel, actor)
-    if message is not None and message.get("text"):
-        sender = actor or channel.created_by_id
-        response["message"] = render.message(create_message(call, channel, dict(message), sender))
+    if prepared is not None:
+        store_message(call, channel, prepared)
+        response["message"] = render.message(prepared)
     return response
 
 

@@ -105,6 +105,13 @@ def _content(raw: dict[str, Any], *, require_text: bool) -> tuple[str, dict[str,
 
 def create_message(call: Call, channel: Channel, raw: dict[str, Any], sender: str) -> Message:
     """Validate, store and announce one message (``message.new`` + ``notification.message_new``)."""
+    message = prepare_message(call, channel, raw, sender)
+    store_message(call, channel, message)
+    return message
+
+
+def prepare_message(call: Call, channel: Channel, raw: dict[str, Any], sender: str) -> Message:
+    """A validated, not yet stored message: raises code 4 (or 403/404) and changes nothing."""
     text, data = _content(raw, require_text=True)
     message_id = opt_string(raw, "id", "message.id") or new_id()
     if len(message_id) > MAX_MESSAGE_ID or "," in message_id or "%" in message_id:
@@ -130,7 +137,7 @@ def create_message(call: Call, channel: Channel, raw: dict[str, Any], sender: st
         id=message_id,
         cid=channel.cid,
         user_id=sender,
-        seq=call.state.next_seq(),
+        seq=0,
         text=text,
         type=kind,
         data=data,
@@ -140,15 +147,20 @@ def create_message(call: Call, channel: Channel, raw: dict[str, Any], sender: st
         created_at=moment,
         updated_at=moment,
     )
+    return message
+
+
+def store_message(call: Call, channel: Channel, message: Message) -> None:
+    message.seq = call.state.next_seq()
     call.state.messages[message.id] = message
+    parent = call.state.messages.get(message.parent_id) if message.parent_id else None
     if parent is not None:
         parent.reply_count += 1
     if message.in_channel:
         channel.messages.append(message)
-        channel.last_message_at = moment
+        channel.last_message_at = message.created_at
     _count_unread(channel, message)
     _announce_new(call, channel, message)
-    return message
 
 
 def _count_unread(channel: Channel, message: Message) -> None:

@@ -1,4 +1,4 @@
-"""Shared helpers for the emulator's tests: the real Python SDK, raw HTTP and raw WebSocket clients."""
+"""Helpers for the emulator tests: the real Python SDK, raw HTTP and raw WebSocket clients."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def assert_stream_error(response: requests.Response, status: int, code: int) -> 
     return dict(body)
 
 
-# -- WebSocket ---------------------------------------------------------------------------------------
+# -- WebSocket ----------------------------------------------------------------------------
 
 
 def connect_url(emulator: Emulator, token: str, user_id: str, **details: Any) -> str:
