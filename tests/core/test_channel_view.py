@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -164,9 +165,16 @@ def test_stream_5xx_is_503(emulator: Any) -> None:
 def test_stream_timeout_is_503(emulator: Any, settings: Any) -> None:
     settings.STREAMINBOX_TIMEOUT = 0.2
     ada, grace = create_user(), create_user()
-    emulator.set_faults(latency_ms=1000)
+    emulator.set_faults(latency_ms=1500)
+    started = time.monotonic()
     response = API(ada).post(URL, {"user_id": str(grace.pk)})
     assert response.status_code == 503
+    assert time.monotonic() - started < 1.2, "the view gave up at STREAMINBOX_TIMEOUT"
+    # The emulator still finishes the abandoned call (as Stream would): let it land in this test.
+    deadline = time.monotonic() + 3
+    while not upserts(emulator) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert upserts(emulator)
 
 
 def test_stream_rate_limit_is_503_until_the_reset(emulator: Any) -> None:
