@@ -69,17 +69,6 @@ export function nextEvent(emitter, type, { predicate = () => true, timeoutMs = 5
   });
 }
 
-/** Poll `check` until it returns a truthy value or `timeoutMs` passes (for state that changes off-event). */
-export async function until(check, { timeoutMs = 5000, intervalMs = 25, label = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${label}`);
-    await sleep(intervalMs);
-  }
-}
-
 /**
  * Per-scenario context: a server client, unique ids, user clients that are disconnected at the end,
  * and an `observed` record that is printed for pytest to assert on.
