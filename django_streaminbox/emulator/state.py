@@ -10,6 +10,7 @@ back
 from __future__ import annotations
 
 import itertools
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -28,10 +29,16 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_FRACTION = re.compile(r"(\.\d+)")
+
+
 def parse_iso(text: str | None) -> datetime | None:
+    """RFC 3339, as JS (3 fraction digits) or Stream (6) write it; Python 3.10's parser needs 6."""
     if text is None:
         return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    text = _FRACTION.sub(lambda m: (m.group(1) + "000000")[:7], text.replace("Z", "+00:00"), 1)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def new_id() -> str:

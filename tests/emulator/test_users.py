@@ -180,6 +180,8 @@ def test_query_users_eq_in_and_autocomplete(chat: StreamChat, users: list[str]) 
     assert sorted(ids({"$nor": [{"id": "alice"}]})) == ["bob", "carol"]
     assert ids({"role": "user", "name": {"$gte": "Bz"}}) == ["carol"]
     assert ids({"created_at": {"$lt": "2000-01-01T00:00:00Z"}}) == []
+    assert len(ids({"created_at": {"$gt": "2000-01-01T00:00:00.000Z"}})) == 3  # JS toISOString()
+    assert len(ids({"created_at": {"$gte": "2000-01-01"}})) == 3
     assert ids({"plan": {"$exists": True}}) == []
 
 
