@@ -1,8 +1,11 @@
 """Browser tests: Debian's Chromium under pytest-playwright, against live_server and the emulator.
 
-Playwright's sync API runs an event loop in the main thread, so Django's async-safety check has to
-be told that the ORM calls made from the test body are fine. One browser is shared by the whole
-session; each user gets a context of their own (their own cookies), logged in by session cookie.
+Playwright's sync API keeps an event loop running in the main thread while it is started, so
+Django's async-safety check has to be told that the ORM calls made from the test body are fine, and
+``asyncio.run()`` elsewhere in the suite would fail. So Playwright and the one browser shared by
+these tests live for this package only (pytest-playwright's own fixtures are session-wide), and the
+environment variable is set only meanwhile. Each user gets a browser context of their own (their own
+cookies), logged in by session cookie.
 """
 
 from __future__ import annotations
@@ -16,18 +19,51 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.test import Client
-from playwright.sync_api import Browser, Page, expect
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+from playwright.sync_api import Browser, BrowserType, Page, Playwright, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_DIR = ROOT / "build" / "sdk"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 
-pytestmark = pytest.mark.browser
-
 expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            yield playwright
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    browser_type: BrowserType = getattr(playwright, browser_name)
+    return browser_type
+
+
+@pytest.fixture(scope="package")
+def launch_browser(
+    browser_type_launch_args: dict[str, Any], browser_type: BrowserType
+) -> Callable[..., Browser]:
+    def launch(**kwargs: Any) -> Browser:
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture(scope="package")
+def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
+    browser = launch_browser()
+    yield browser
+    browser.close()
 
 
 @pytest.fixture(scope="session")
