@@ -110,8 +110,12 @@ def make_user(transactional_db: None) -> Callable[..., Any]:
 
 @pytest.fixture
 def open_as(browser: Browser, site: Any) -> Iterator[Callable[..., Page]]:
-    """``open_as(user, path)``: a page in a fresh browser context, logged in as ``user``."""
+    """``open_as(user, path)``: a page in a fresh browser context, logged in as ``user``.
+
+    Any uncaught error or unhandled promise rejection in one of these pages fails the test.
+    """
     contexts = []
+    page_errors: list[str] = []
 
     def open_page(user: Any, path: str = "/messages/", **context_args: Any) -> Page:
         client = Client()
@@ -125,6 +129,7 @@ def open_as(browser: Browser, site: Any) -> Iterator[Callable[..., Page]]:
         page = context.new_page()
         sockets: list[str] = []
         page.on("websocket", lambda socket: sockets.append(socket.url))
+        page.on("pageerror", lambda error: page_errors.append(f"{error.name}: {error.message}"))
         page.streaminbox_sockets = sockets  # type: ignore[attr-defined]  # for the tests to count
         page.goto(site.url + path)
         return page
@@ -132,6 +137,7 @@ def open_as(browser: Browser, site: Any) -> Iterator[Callable[..., Page]]:
     yield open_page
     for context in contexts:
         context.close()
+    assert not page_errors, page_errors
 
 
 def inbox_ready(page: Page) -> None:

@@ -380,7 +380,10 @@ class Inbox {
         return;
       case 'notification.message_new':
       case 'notification.added_to_channel':
-        if (event.channel && !this.channels.has(event.cid)) this.watchChannel(event.channel.type, event.channel.id);
+        // A conversation started elsewhere: watch it, so that it shows and follows live from now on.
+        if (event.channel && !this.channels.has(event.cid)) {
+          this.watchChannel(event.channel.type, event.channel.id).catch(() => {});
+        }
         return;
       case 'notification.removed_from_channel':
       case 'channel.deleted':
