@@ -141,3 +141,25 @@ def merged(loads: list[Load]) -> dict[str, object]:
     summary["rps"] = round(rates[len(rates) // 2], 1)
     summary["rps_rounds"] = [round(rate, 1) for rate in rates]
     return summary
+
+
+def send_sequentially(
+    url: str, *, count: int, headers: dict[str, str] | None = None, body: bytes = b""
+) -> dict[int, int]:
+    """``count`` POSTs one after the other on one connection: how many answered each status.
+
+    For counting what each request costs (Stream calls): nothing else is in flight meanwhile.
+    """
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    sent_headers = {"Content-Length": str(len(body)), **(headers or {})}
+    statuses: dict[int, int] = {}
+    try:
+        for _ in range(count):
+            conn.request("POST", parts.path, body=body, headers=sent_headers)
+            response = conn.getresponse()
+            response.read()
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+    finally:
+        conn.close()
+    return statuses
