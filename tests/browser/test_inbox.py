@@ -20,7 +20,9 @@ from .conftest import SCREENSHOTS, inbox_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-XSS = '<img src=x onerror="window.pwned=true">'
+XSS = "<img src=x onerror=alert(1)>"
+#: The same, leaving a trace a test can read even if a dialog were swallowed.
+XSS_TRACE = '<img src=x onerror="window.pwned=true">'
 
 
 def conversation(a: Any, b: Any) -> Any:
@@ -223,13 +225,20 @@ def test_hostile_text_is_shown_as_text(
     channel = conversation(alice, bob)
     send(channel, alice, XSS)
     page = open_as(bob, f"/messages/?channel={channel.cid}")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     expect(messages(page)).to_have_text([XSS])
     expect(page.locator(".streaminbox-pane-title")).to_have_text(XSS)
     expect(item(page, channel.cid).locator(".streaminbox-item-name")).to_have_text(XSS)
-    write(page, XSS)
-    expect(messages(page)).to_have_text([XSS, XSS])
+    expect(item(page, channel.cid).locator(".streaminbox-item-preview")).to_have_text(XSS)
+    write(page, XSS_TRACE)
+    expect(messages(page)).to_have_text([XSS, XSS_TRACE])
+    expect(item(page, channel.cid).locator(".streaminbox-item-preview")).to_have_text(
+        "You: " + XSS_TRACE
+    )
     assert page.locator(".streaminbox img[src='x']").count() == 0
     assert page.evaluate("window.pwned") is None
+    assert dialogs == []
 
 
 def test_expiring_tokens_are_renewed_unnoticed(
