@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import django
+
 SECRET_KEY = "tests-only-not-secret-" + "x" * 40
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
@@ -49,8 +51,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_URL = "/static/"
 LOGIN_URL = "/login/"
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if django.VERSION >= (6, 1):  # Django 6.1 deprecates EMAIL_BACKEND for MAILERS
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-# Pointed at a running emulator by the ``stream_emulator`` fixture; long enough for PyJWT's HMAC check.
+# Pointed at a running emulator by the ``stream_emulator`` fixture; long enough for PyJWT.
 STREAMINBOX_API_KEY = "test-api-key"
 STREAMINBOX_API_SECRET = "test-api-secret-" + "s" * 32
