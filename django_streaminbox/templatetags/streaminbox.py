@@ -113,21 +113,35 @@ def json_script(value: Any, element_id: str, nonce: str) -> SafeString:
 
 
 def assets(context: Context) -> str:
-    """The stylesheet, the config and the module script, once per request (empty afterwards)."""
+    """What the page still lacks, once per request: the stylesheet, then the config and scripts.
+
+    The stylesheet comes with the first tag on the page (a login link or a "not set up" notice is
+    styled too); the config and the module script only for a logged-in user with Stream configured.
+    """
     request = _request(context)
+    if request is None:
+        return ""
     user = _viewer(context)
-    if request is None or user is None or not is_configured():
+    rendered: set[str] = getattr(request, _ASSETS_RENDERED, set())
+    wanted = {"css", "js"} if user is not None and is_configured() else {"css"}
+    missing = wanted - rendered
+    if not missing:
         return ""
-    if getattr(request, _ASSETS_RENDERED, False):
-        return ""
-    setattr(request, _ASSETS_RENDERED, True)
+    setattr(request, _ASSETS_RENDERED, rendered | missing)
     nonce = csp_nonce(context)
+    scripts = "js" in missing and user is not None
     return render_to_string(
         "streaminbox/tags/assets.html",
         {
             "nonce": nonce,
+            "stylesheet": "css" in missing,
+            "scripts": scripts,
             "sdk_url": sdk_url(),
-            "config": json_script(page_config(request, user), "streaminbox-config", nonce),
+            "config": (
+                json_script(page_config(request, user), "streaminbox-config", nonce)
+                if scripts and user is not None
+                else ""
+            ),
         },
     )
 
@@ -168,7 +182,7 @@ def streaminbox_message_button(
     inbox_url = reverse("streaminbox:inbox") + "?" + urlencode({"with": target})
     if viewer is None:
         url = resolve_url(settings.LOGIN_URL) + "?" + urlencode({"next": inbox_url})
-        page_assets = ""
+        page_assets = assets(context)  # the stylesheet only
     else:
         if viewer.pk == user.pk or not can_message(viewer, user):
             return ""

@@ -37,6 +37,7 @@ def test_anonymous_visitors_get_only_a_login_link(make_user: Any) -> None:
     html = render(TAGS, AnonymousUser(), other=bob)
     assert "streaminbox-config" not in html
     assert "<script" not in html
+    assert html.count("streaminbox/inbox.css") == 1  # the login link is styled
     assert 'data-streaminbox="badge"' not in html
     assert 'data-streaminbox="inbox"' not in html
     link = re.search(r'<a class="streaminbox-message-button" href="([^"]+)">Message</a>', html)
@@ -126,6 +127,8 @@ def test_without_credentials_the_inbox_says_so_and_loads_nothing(
     html = render(TAGS, make_user("alice"), other=make_user("bob"))
     assert "Messaging is not set up on this site yet." in html
     assert "<script" not in html
+    assert "modulepreload" not in html
+    assert html.count("streaminbox/inbox.css") == 1
     assert 'data-streaminbox="badge"' not in html
     assert "streaminbox-message-button" in html  # the link still leads to the inbox page
 
@@ -168,6 +171,9 @@ def test_a_page_without_request_gets_nothing(make_user: Any) -> None:
     source = "{% load streaminbox %}{% streaminbox_inbox %}{% streaminbox_unread_badge %}"
     html = Template(source).render(Context({}))
     assert html == ""
+    button = "{% load streaminbox %}{% streaminbox_message_button other %}"
+    html = Template(button).render(Context({"other": make_user("bob")}))
+    assert html.startswith('<a class="streaminbox-message-button" href="/login/?next=')
 
 
 def test_no_button_without_a_saved_user(make_user: Any) -> None:
