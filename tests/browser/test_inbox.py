@@ -198,6 +198,23 @@ def test_a_long_list_pages_in_and_reorders_live(
     )  # 36 sent to Alice, minus the one she read by opening Person 01
 
 
+def test_a_button_next_to_an_embedded_inbox_opens_the_conversation_in_place(
+    open_as: Callable[..., Page], make_user: Callable[..., Any]
+) -> None:
+    alice = make_user("alice")
+    make_user("bob", first_name="Bob")
+    make_user("carol", first_name="Carol")
+    page = open_as(alice, "/dashboard/")
+    inbox_ready(page)
+    page.get_by_role("link", name="Carol", exact=True).click()
+    expect(page.locator(".streaminbox-pane-title")).to_have_text("Carol")
+    page.get_by_role("link", name="Bob", exact=True).click()
+    expect(page.locator(".streaminbox-pane-title")).to_have_text("Bob")
+    write(page, "Hi Bob")
+    expect(page.locator(".streaminbox-item-name")).to_have_text(["Bob"])
+    assert page.url.endswith("/dashboard/")  # no navigation: the inbox on the page was used
+
+
 def test_older_messages_load_when_scrolling_up(
     open_as: Callable[..., Page], make_user: Callable[..., Any]
 ) -> None:

@@ -18,6 +18,12 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "site/profile.html", {"profile": user})
 
 
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """A page of the site's own with the inbox and "Message" buttons side by side."""
+    people = get_user_model().objects.exclude(pk=request.user.pk).order_by("pk")
+    return render(request, "site/dashboard.html", {"people": people})
+
+
 class StrictCSPInboxView(InboxView):
     """The inbox under a Content-Security-Policy that runs only scripts carrying its nonce."""
 
