@@ -340,9 +340,12 @@ class UserDirectoryView(StreamInboxAPIView):
         ordered: QuerySet[Any] = queryset.order_by(*order, "pk")
         return ordered
 
+    #: At most this many words of ``q`` are matched (each one is a join of ORs).
+    max_search_words: ClassVar[int] = 5
+
     def search(self, queryset: QuerySet[Any], query: str) -> QuerySet[Any]:
         fields = self.get_search_fields()
-        for word in query.split():
+        for word in query.split()[: self.max_search_words]:
             match = Q()
             for name in fields:
                 match |= Q(**{f"{name}__icontains": word})

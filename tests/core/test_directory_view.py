@@ -45,6 +45,7 @@ def test_search_matches_username_and_name(emulator: Any) -> None:
     assert names(api.get(URL, {"q": "ada love"})) == ["Ada Lovelace"], "every word must match"
     assert names(api.get(URL, {"q": "GRACE"})) == ["Grace Hopper"]
     assert names(api.get(URL, {"q": "zzz"})) == []
+    assert names(api.get(URL, {"q": "ada ada ada ada ada zzz"})) == ["Ada Lovelace"], "5 words"
     if CUSTOM_USER:
         assert names(api.get(URL, {"q": "grace@example.com"})) == [], "emails are not searched"
     else:
