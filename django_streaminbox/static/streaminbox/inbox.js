@@ -698,7 +698,8 @@ class Inbox {
     this.messagesList = null;
     this.pane.replaceChildren(
       // On a narrow screen an error replaces the list, so it needs its own way back.
-      isError ? this.backButton() : null,
+      // (replaceChildren, unlike h(), would render a null as the text "null".)
+      ...(isError ? [this.backButton()] : []),
       h('p', { class: isError ? 'streaminbox-notice streaminbox-notice-error' : 'streaminbox-notice', role: isError ? 'alert' : null }, text),
     );
     if (isError) {
