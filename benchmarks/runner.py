@@ -40,7 +40,7 @@ class Sizes:
     watchers: int = 100
     fanout_messages: int = 21
     inbox_conversations: int = 50
-    inbox_runs: int = 3
+    inbox_runs: int = 5
 
     @classmethod
     def quick(cls) -> Sizes:
