@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.middleware.csrf import _get_new_csrf_string
@@ -30,6 +32,24 @@ def logged_in_headers(user: Any) -> dict[str, str]:
     return {"Cookie": f"sessionid={session}; csrftoken={csrf}", "X-CSRFToken": csrf}
 
 
+def warm_every_worker(url: str, headers: dict[str, str], workers: int, tries: int = 500) -> None:
+    """New connections until each gunicorn worker has answered (each has its own local cache)."""
+    parts = urlsplit(url)
+    seen: set[str] = set()
+    for _ in range(tries):
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            conn.request("POST", parts.path, headers={"Content-Length": "0", **headers})
+            response = conn.getresponse()
+            response.read()
+            seen.add(response.getheader("X-Bench-Worker", ""))
+        finally:
+            conn.close()
+        if len(seen) >= workers:
+            return
+    raise RuntimeError(f"only {len(seen)} of {workers} workers answered {url}")
+
+
 def run(bench: Run) -> None:
     from django_streaminbox.sync import sync_users
 
@@ -46,6 +66,7 @@ def run(bench: Run) -> None:
         for name, path in ENDPOINTS.items():
             url = server.url + path
             # Warm every worker, then count the Stream calls of a fixed number of requests.
+            warm_every_worker(url, headers, server.workers)
             run_load(url, headers=headers, clients=16, seconds=0.2, warmup=0.0, max_requests=64)
             with bench.stream_calls() as calls:
                 statuses = send_sequentially(url, headers=headers, count=sizes.count_requests)
