@@ -1,7 +1,7 @@
 """``python -m benchmarks`` (``make bench``): run every section, print the table, write the JSON.
 
 python -m benchmarks                     # the default run: a few minutes
-python -m benchmarks --quick             # seconds, tiny sizes (what the smoke test runs)
+python -m benchmarks --quick             # under a minute, tiny sizes (what the smoke test runs)
 python -m benchmarks --with-100k         # add the 100,000-user backfill (slow)
 python -m benchmarks --only token --only saves
 """
@@ -17,6 +17,8 @@ import time
 import traceback
 from pathlib import Path
 
+from .runner import Run, Sizes
+
 SECTIONS = ("token", "saves", "backfill", "channel", "emulator", "inbox")
 
 
@@ -26,7 +28,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds not minutes")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: under a minute")
     parser.add_argument(
         "--only",
         action="append",
@@ -71,9 +73,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def sizes_for(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .runner import Sizes
-
+def sizes_for(args: argparse.Namespace) -> Sizes:
     sizes = Sizes.quick() if args.quick else Sizes()
     changes: dict[str, object] = {}
     backfill = list(args.backfill or sizes.backfill)
@@ -117,7 +117,6 @@ def main(argv: list[str] | None = None) -> int:
             from django.core.management import call_command
 
             from . import report
-            from .runner import Run
 
             call_command("migrate", verbosity=0)
             bench = Run(sizes=sizes, emulator=emulator, log=log)
@@ -141,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if errors else 0
 
 
-def run_sections(bench, sections: list[str], tmp: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def run_sections(bench: Run, sections: list[str], tmp: Path) -> dict[str, str]:
     from . import backfill, direct_channel, emulator_perf, inbox, token_endpoint, user_saves
 
     runners = {

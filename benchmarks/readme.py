@@ -11,6 +11,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from .report import RESULTS, Row, render_markdown
 
@@ -18,7 +19,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"(<!-- bench-table[^\n]*-->\n).*?(<!-- /bench-table -->)", re.S)
 
 
-def table(document: dict) -> str:  # type: ignore[type-arg]
+def table(document: dict[str, Any]) -> str:
     rows = [Row(**row) for row in document["rows"]]
     machine = document["machine"]
     load = ", ".join(str(x) for x in machine["load_average"])
