@@ -15,8 +15,14 @@ help:
 	@echo "make bench  run the benchmarks and write benchmarks/results/latest.json"
 	@echo "make tox    run the suite on every supported Django x Python pair"
 
+# Debian's python3 has no ensurepip until python3-venv is installed: installed here when root (as
+# for Chromium), and a half-made virtualenv is removed so that the next run does not trust it.
 $(BIN)/.installed: setup.cfg pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		if [ "$$(id -u)" = 0 ]; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv \
+				>/dev/null) && $(PYTHON) -m venv $(VENV); \
+		else echo "Install python3-venv first: sudo apt-get install python3-venv" >&2; exit 1; fi; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
