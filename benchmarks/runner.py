@@ -22,10 +22,10 @@ UNLIMITED = {"rate_limit": {"UpdateUsers": 10**9}}
 class Sizes:
     """How much each section does: the defaults finish in a few minutes, ``--quick`` in seconds."""
 
-    load_seconds: float = 4.5
+    load_seconds: float = 5.0
     load_warmup: float = 0.3
     #: Interleaved rounds per throughput figure (the median round counts).
-    rounds: int = 3
+    rounds: int = 5
     concurrency: tuple[int, ...] = (1, 16)
     count_requests: int = 20
     saves: int = 30
