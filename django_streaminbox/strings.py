@@ -50,6 +50,7 @@ def browser_strings() -> dict[str, str]:
         "attachment": gettext("Attachment"),
         "you_prefix": gettext("You: %(text)s"),
         "unknown_user": gettext("Unknown user"),
+        "online": pgettext("presence", "Online"),
         "unread_one": gettext("%(count)s unread message"),
         "unread_other": gettext("%(count)s unread messages"),
     }

@@ -72,6 +72,8 @@ def test_two_people_message_each_other_live(
     alice_page.get_by_role("link", name="Message", exact=True).click()
     expect(alice_page).to_have_url(re.compile(rf"/messages/\?with={bob.pk}$"))
     expect(alice_page.locator(".streaminbox-pane-title")).to_have_text("Bob")
+    presence = alice_page.locator(".streaminbox-pane-head .streaminbox-presence")
+    expect(presence).to_have_text("Online")  # Bob has his inbox open
     write(alice_page, "Hello Bob\nsecond line")
     cid = alice_page.locator(".streaminbox-pane").get_attribute("data-streaminbox-cid")
     assert cid
@@ -111,6 +113,8 @@ def test_two_people_message_each_other_live(
     expect(badge).to_be_hidden()  # Bob has the conversation open: nothing is unread for him
     # The badge and the inbox on Bob's page shared one connection.
     assert len(bob_page.streaminbox_sockets) == 1  # type: ignore[attr-defined]
+    bob_page.close()
+    expect(presence).to_have_count(0)  # Bob went offline, live
 
 
 def test_the_picker_starts_a_conversation_with_someone_from_the_directory(

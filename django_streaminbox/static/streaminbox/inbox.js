@@ -144,7 +144,12 @@ function avatar(user, size = '') {
   for (const char of String(user && user.id)) tone = (tone * 31 + char.charCodeAt(0)) % 8;
   const element = h(
     'span',
-    { class: `streaminbox-avatar ${size}`, 'data-tone': tone, 'aria-hidden': 'true' },
+    {
+      class: `streaminbox-avatar ${size}`,
+      'data-tone': tone,
+      'data-online': user && user.online ? 'true' : null,
+      'aria-hidden': 'true',
+    },
     initials || '?',
   );
   const url = safeImageUrl(user && user.image);
@@ -525,6 +530,7 @@ class Inbox {
           'span',
           { class: 'streaminbox-item-row' },
           h('span', { class: 'streaminbox-item-name' }, displayName(other)),
+          other.online ? h('span', { class: 'streaminbox-visually-hidden' }, ` (${t('online')})`) : null,
           time ? h('time', { class: 'streaminbox-item-time', datetime: time.toISOString() }, shortTime(time)) : null,
         ),
         h(
@@ -750,13 +756,7 @@ class Inbox {
       h('button', { type: 'submit', class: 'streaminbox-send' }, t('send')),
     );
     this.pane.replaceChildren(
-      h(
-        'header',
-        { class: 'streaminbox-pane-head' },
-        this.backButton(),
-        avatar(other),
-        h('h3', { class: 'streaminbox-pane-title' }, displayName(other)),
-      ),
+      (this.paneHead = h('header', { class: 'streaminbox-pane-head' })),
       this.messagesList,
       this.typing,
       form,
@@ -769,6 +769,17 @@ class Inbox {
     const channel = this.current;
     const list = this.messagesList;
     if (!channel || !list) return;
+    const other = this.otherMember(channel); // names, pictures and presence change live
+    this.paneHead.replaceChildren(
+      this.backButton(),
+      avatar(other),
+      h(
+        'div',
+        { class: 'streaminbox-pane-who' },
+        h('h3', { class: 'streaminbox-pane-title' }, displayName(other)),
+        other.online ? h('span', { class: 'streaminbox-presence' }, t('online')) : null,
+      ),
+    );
     const wasNearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_BOTTOM;
     const messages = channel.state.messages;
     const confirmed = new Set(messages.map((m) => m.id));
