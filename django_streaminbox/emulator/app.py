@@ -128,6 +128,7 @@ def endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespon
             )
             entry["server_side"] = identity.server
             entry["user_id"] = identity.user_id
+            emulation.check_revocation(identity)
             verdict = emulation.rate_limiter.hit(
                 route.operation,
                 emulation.faults.rate_limit,

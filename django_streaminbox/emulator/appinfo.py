@@ -8,6 +8,7 @@ from typing import Any
 from .context import Call
 from .errors import invalid
 from .routes import route
+from .state import parse_iso
 from .validation import array, boolean, obj, string
 
 #: App settings a caller may change with ``PATCH /app`` and the type each must have.
@@ -46,6 +47,7 @@ def app_settings(call: Call) -> dict[str, Any]:
         "image_upload_config": settings.get("image_upload_config", {}),
         "policies": {},
         "grants": {},
+        "revoke_tokens_issued_before": settings.get("revoke_tokens_issued_before"),
         **{k: v for k, v in settings.items() if k in WRITABLE},
     }
 
@@ -60,6 +62,8 @@ async def update_app(call: Call) -> dict[str, Any]:
     call.require_server()
     changes = {}
     for key, value in call.body.items():
+        if key == "revoke_tokens_issued_before":
+            continue
         expected = WRITABLE.get(key)
         if expected is None:
             raise invalid(f'"{key[:50]}" is not an app setting that can be changed')
@@ -67,6 +71,14 @@ async def update_app(call: Call) -> dict[str, Any]:
             raise invalid(f"{key} should be of type {expected.__name__}")
         changes[key] = value
     hooks: list[Any] = changes.get("event_hooks", [])  # type: ignore[assignment]
+    if "revoke_tokens_issued_before" in call.body:
+        revoke = call.body["revoke_tokens_issued_before"]
+        if revoke is not None:
+            try:
+                parse_iso(string(revoke, "revoke_tokens_issued_before"))
+            except ValueError:
+                raise invalid("revoke_tokens_issued_before should be an RFC 3339 date") from None
+        changes["revoke_tokens_issued_before"] = revoke
     for index, raw_hook in enumerate(hooks):
         hook = obj(raw_hook, f"event_hooks[{index}]")
         string(hook.get("hook_type", "webhook"), f"event_hooks[{index}].hook_type")

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .auth import Identity
-from .errors import invalid, not_allowed, not_found
+from .errors import TOKEN_USED_BEFORE_IAT, StreamError, invalid, not_allowed, not_found
 from .events import Event, EventBus
 from .faults import Faults
 from .ratelimits import RateLimiter
 from .render import Renderer
-from .state import Channel, State, User
+from .state import Channel, State, User, parse_iso
 from .validation import obj, opt_string, user_id
 
 if TYPE_CHECKING:
@@ -69,6 +69,22 @@ class Emulation:
         self.hub.drop_all()
         self.webhooks.reset()
         self.dirty = True
+
+    def check_revocation(self, identity: Identity) -> None:
+        """Code 42 for user tokens issued before the app's or the user's revocation time.
+
+        Once a revocation time is set, tokens without ``iat`` count as revoked too (Stream docs).
+        """
+        if identity.server or identity.user_id is None:
+            return
+        user = self.state.users.get(identity.user_id)
+        limits = [parse_iso(self.state.app_settings.get("revoke_tokens_issued_before"))]
+        limits.append(user.revoke_tokens_issued_before if user else None)
+        for limit in limits:
+            if limit is None:
+                continue
+            if identity.issued_at is None or identity.issued_at < limit.timestamp():
+                raise StreamError(TOKEN_USED_BEFORE_IAT, "JWTAuth error: token has been revoked")
 
     def publish(self, event: Event) -> None:
         self.bus.publish(event)

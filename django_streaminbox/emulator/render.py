@@ -117,6 +117,8 @@ class Renderer:
             result["deactivated_at"] = iso(user.deactivated_at)
         if user.deleted_at is not None:
             result["deleted_at"] = iso(user.deleted_at)
+        if user.revoke_tokens_issued_before is not None:
+            result["revoke_tokens_issued_before"] = iso(user.revoke_tokens_issued_before)
         return result
 
     def user_by_id(self, uid: str) -> dict[str, Any]:

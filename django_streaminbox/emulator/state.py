@@ -57,6 +57,8 @@ class User:
     deactivated_at: datetime | None = None
     deleted_at: datetime | None = None
     banned: bool = False
+    #: User tokens issued before this (or without ``iat``) are refused with code 42.
+    revoke_tokens_issued_before: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -228,6 +230,7 @@ class State:
                 last_active=parse_iso(raw.get("last_active")),
                 deactivated_at=parse_iso(raw.get("deactivated_at")),
                 deleted_at=parse_iso(raw.get("deleted_at")),
+                revoke_tokens_issued_before=parse_iso(raw.get("revoke_tokens_issued_before")),
             )
             self.users[user.id] = user
         for raw in data.get("channels", []):
@@ -304,6 +307,7 @@ def _user_json(user: User) -> dict[str, Any]:
         "last_active": iso(user.last_active),
         "deactivated_at": iso(user.deactivated_at),
         "deleted_at": iso(user.deleted_at),
+        "revoke_tokens_issued_before": iso(user.revoke_tokens_issued_before),
     }
 
 

@@ -19,7 +19,7 @@ from .context import Call
 from .errors import invalid, not_allowed, not_found
 from .events import Audience, Event
 from .routes import route
-from .state import User, iso, now
+from .state import User, iso, now, parse_iso
 from .validation import (
     array,
     boolean,
@@ -178,8 +178,12 @@ async def update_users_partial(call: Call) -> dict[str, Any]:
         user = call.user(uid)
         data = copy.deepcopy(user.data)
         role = user.role
+        revoke = user.revoke_tokens_issued_before
         for path, value in opt_obj(raw, "set").items():
             top = path.split(".", 1)[0]
+            if path == "revoke_tokens_issued_before":
+                revoke = _revocation(value, call.server)
+                continue
             if top == "id" or top in SERVER_MANAGED or top in COMPUTED:
                 raise invalid(f'"{path[:50]}" is a reserved field and cannot be set')
             if top == "role":
@@ -193,12 +197,25 @@ async def update_users_partial(call: Call) -> dict[str, Any]:
                 raise invalid(f'"{path[:50]}" cannot be unset')
             _unset_path(data, path)
         check_custom_size(data, "user")
-        planned.append((user, role, data))
+        planned.append((user, role, data, revoke))
     moment = now()
-    for user, role, data in planned:
+    for user, role, data, revoke in planned:
         user.data, user.role, user.updated_at = data, role, moment
+        user.revoke_tokens_issued_before = revoke
         announce_update(call, user)
-    return _users_response(call, [user for user, _, _ in planned])
+    return _users_response(call, [user for user, _, _, _ in planned])
+
+
+def _revocation(value: Any, server: bool) -> datetime | None:
+    """``revoke_tokens_issued_before``: an RFC 3339 date (or null to lift it), server-side only."""
+    if not server:
+        raise not_allowed("revoking tokens requires server-side authentication")
+    if value is None:
+        return None
+    try:
+        return parse_iso(string(value, "revoke_tokens_issued_before"))
+    except ValueError:
+        raise invalid("revoke_tokens_issued_before should be an RFC 3339 date") from None
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:

@@ -291,6 +291,7 @@ def _authenticate(emulation: Emulation, query: Any) -> tuple[str, dict[str, Any]
     )
     if identity.server or identity.user_id is None:
         raise StreamError(AUTHENTICATION, "WebSocket connections need a user token")
+    emulation.check_revocation(identity)
     uid = user_id(payload.get("user_id", identity.user_id))
     if uid != identity.user_id:
         raise StreamError(

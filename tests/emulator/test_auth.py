@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import jwt
 import pytest
@@ -122,3 +123,36 @@ def test_anonymous_cannot_write(api: API) -> None:
         "POST", "/users", {"users": {"x": {"id": "x"}}}, headers={"stream-auth-type": "anonymous"}
     )
     assert_stream_error(response, 403, 17)
+
+
+def test_revoked_user_tokens_are_code_42(api: API, chat: StreamChat, users: list[str]) -> None:
+    now = int(time.time())
+    old = api.token("alice", iat=now - 100)
+    fresh = api.token("alice", iat=now + 1)
+    without_iat = api.token("alice")
+    assert api.call("GET", "/users", token=old).status_code == 200
+    response = chat.revoke_user_token("alice", datetime.fromtimestamp(now - 10, timezone.utc))
+    assert response["users"]["alice"]["revoke_tokens_issued_before"]
+    body = assert_stream_error(api.call("GET", "/users", token=old), 401, 42)
+    assert "revoked" in body["message"]
+    assert_stream_error(api.call("GET", "/users", token=without_iat), 401, 42)
+    assert api.call("GET", "/users", token=fresh).status_code == 200
+    assert api.call("GET", "/users", token=api.token("bob")).status_code == 200
+    chat.update_user_partial({"id": "alice", "set": {"revoke_tokens_issued_before": None}})
+    assert api.call("GET", "/users", token=old).status_code == 200
+    with pytest.raises(StreamAPIException):
+        chat.revoke_user_token("alice", "not a date")
+    own = {"users": [{"id": "alice", "set": {"revoke_tokens_issued_before": None}}]}
+    assert_stream_error(api.call("PATCH", "/users", own, token=fresh), 403, 17)
+
+
+def test_app_wide_revocation(api: API, chat: StreamChat, users: list[str]) -> None:
+    old = api.token("bob", iat=int(time.time()) - 100)
+    chat.revoke_tokens(datetime.fromtimestamp(time.time() - 10, timezone.utc))
+    assert_stream_error(api.call("GET", "/users", token=old), 401, 42)
+    assert chat.get_app_settings()["app"]["revoke_tokens_issued_before"]
+    assert chat.query_users({})  # server tokens are never revoked
+    chat.update_app_settings(revoke_tokens_issued_before=None)
+    assert api.call("GET", "/users", token=old).status_code == 200
+    with pytest.raises(StreamAPIException):
+        chat.revoke_tokens("yesterday")

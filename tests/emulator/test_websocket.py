@@ -412,3 +412,12 @@ def test_reset_closes_sockets(
         assert bob.ws.close_code == 1000
 
     run_ws(stream_emulator, chat, scenario)
+
+
+def test_revoked_tokens_cannot_connect(
+    stream_emulator: Emulator, chat: StreamChat, users: list[str]
+) -> None:
+    token = str(chat.create_token("bob", iat=int(time.time()) - 100))
+    chat.revoke_user_token("bob", "2100-01-01T00:00:00Z")
+    frame, code = _auth_error(stream_emulator, connect_url(stream_emulator, token, "bob"))
+    assert (frame["error"]["code"], code) == (42, 1000)
