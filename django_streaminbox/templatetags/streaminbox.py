@@ -82,6 +82,22 @@ def sdk_url() -> str:
     return static(url)
 
 
+#: Fields only the server may set: a browser's ``connectUser`` must not send them.
+SERVER_ONLY_FIELDS = frozenset(
+    {"role", "teams", "teams_role", "banned", "shadow_banned", "revoke_tokens_issued_before"}
+)
+
+
+def connect_user_data(user: AbstractBaseUser) -> dict[str, Any]:
+    """The user as the browser introduces itself to Stream: what sync sends, minus privileges.
+
+    ``connectUser`` upserts these fields, so they match what the server sync sends (no flip-flop
+    between two versions of the user); the server-only ones are left to the sync.
+    """
+    data = stream_user_data(user)
+    return {key: value for key, value in data.items() if key not in SERVER_ONLY_FIELDS}
+
+
 def page_config(request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
     """What ``inbox.js`` needs, all of it public: it is readable by anyone who can see the page."""
     return {
@@ -89,7 +105,7 @@ def page_config(request: HttpRequest, user: AbstractBaseUser) -> dict[str, Any]:
         "baseUrl": get_setting("BASE_URL"),
         "sdkUrl": sdk_url(),
         "channelType": get_setting("CHANNEL_TYPE"),
-        "user": stream_user_data(user),
+        "user": connect_user_data(user),
         "language": get_language() or "",
         "csrfToken": get_token(request),
         "csrfHeader": _csrf_header(),

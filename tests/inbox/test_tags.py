@@ -187,3 +187,14 @@ def test_no_button_without_a_saved_user(make_user: Any) -> None:
 def test_the_extends_node_names_itself() -> None:
     template = Template("{% load streaminbox %}{% streaminbox_extends %}x")
     assert "<ExtendsSettingNode>" in repr(template.nodelist)
+
+
+def data_with_a_role(user: Any) -> dict[str, Any]:
+    return {"name": "Ana", "role": "admin", "teams": ["red"], "profession": "producer"}
+
+
+def test_the_browser_never_claims_server_only_fields(make_user: Any, settings: Any) -> None:
+    settings.STREAMINBOX_USER_DATA = "tests.inbox.test_tags.data_with_a_role"
+    html = render("{% load streaminbox %}{% streaminbox_inbox %}", make_user("ana"))
+    user = page_config(html)["user"]
+    assert user == {"id": user["id"], "name": "Ana", "profession": "producer"}
