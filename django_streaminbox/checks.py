@@ -13,6 +13,10 @@ Stream SDK's network side or contacts Stream. Ids are stable: silence one with
 - E006: ``STREAMINBOX_CHANNEL_TYPE`` or ``STREAMINBOX_CHANNEL_ID_PREFIX`` breaks Stream's id rules.
 - E007: ``STREAMINBOX_CACHE`` is not an alias in ``CACHES``.
 - E008: ``STREAMINBOX_TIMEOUT`` or ``STREAMINBOX_TOKEN_TTL`` is not a positive number.
+- E009: ``STREAMINBOX_SYNC_BACKEND`` is neither ``"on_commit"`` nor ``"task"``.
+- E010: ``STREAMINBOX_SYNC_BACKEND = "task"`` but no Tasks framework is installed (Django 6's
+  ``django.tasks`` or the ``django-tasks`` backport).
+- E011: ``STREAMINBOX_TASK_BACKEND`` is not an alias in ``TASKS``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 from .conf import get_setting
+from .scheduling import SYNC_BACKENDS, tasks_framework
 from .sync import DELETE_ACTIONS
 
 #: HS256 with a key shorter than its 32-byte output is weak (and PyJWT warns).
@@ -43,6 +48,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     errors += _check_credentials()
     errors += _check_callables()
     errors += _check_values()
+    errors += _check_sync_backend()
     return errors
 
 
@@ -137,6 +143,32 @@ def _check_values() -> list[CheckMessage]:
                 Error(f"STREAMINBOX_{name} must be a positive number.", id="streaminbox.E008")
             )
     return errors
+
+
+def _check_sync_backend() -> list[CheckMessage]:
+    backend = get_setting("SYNC_BACKEND")
+    if backend not in SYNC_BACKENDS:
+        message = f"STREAMINBOX_SYNC_BACKEND = {backend!r} is not 'on_commit' or 'task'."
+        return [Error(message, id="streaminbox.E009")]
+    if backend != "task":
+        return []
+    if tasks_framework() is None:
+        return [
+            Error(
+                "STREAMINBOX_SYNC_BACKEND = 'task' needs Django's Tasks framework.",
+                hint='Use Django 6, or pip install "django-streaminbox[tasks]" (django-tasks).',
+                id="streaminbox.E010",
+            )
+        ]
+    alias = get_setting("TASK_BACKEND")
+    if alias not in (getattr(settings, "TASKS", None) or {"default": {}}):
+        return [
+            Error(
+                f"STREAMINBOX_TASK_BACKEND = {alias!r} is not an alias in TASKS.",
+                id="streaminbox.E011",
+            )
+        ]
+    return []
 
 
 def _id_error(name: str, rule: str) -> Error:

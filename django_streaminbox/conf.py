@@ -46,6 +46,11 @@ class StreamInboxConf(AppConf):  # type: ignore[misc]  # appconf is untyped
     #: Alias of the Django cache that keeps sync fingerprints, webhook ids and notification
     #: quiet periods.
     CACHE = "default"
+    #: Where user sync runs: "on_commit" (after the transaction commits, in the request) or "task"
+    #: (enqueued through Django's Tasks framework, on the TASK_BACKEND alias and TASK_QUEUE queue).
+    SYNC_BACKEND = "on_commit"
+    TASK_BACKEND = "default"
+    TASK_QUEUE = "default"
     #: Dotted path to ``callable(stream_user_id) -> user | None``, the reverse of USER_ID, used
     #: by webhook events (``event.user``), email notifications and the channel endpoint. Empty:
     #: the user whose primary key is that id.

@@ -232,14 +232,9 @@ def schedule(user: AbstractBaseUser, *, using: str | None = None) -> None:
     Nothing is scheduled while sync is disabled, and nothing happens if the transaction rolls back.
     """
     if sync_enabled():
-        transaction.on_commit(lambda: _sync_quietly(user), using=using)
+        from . import scheduling  # where it runs (request or task) and how races converge
 
-
-def _sync_quietly(user: AbstractBaseUser) -> None:
-    try:
-        sync_users([user], raise_errors=False)
-    except Exception:  # a bad USER_DATA callable must not break the save that triggered it
-        logger.exception("Syncing user pk=%r to Stream failed", user.pk)
+        transaction.on_commit(lambda: scheduling.run_sync(user), using=using)
 
 
 def remove_users(
@@ -310,10 +305,6 @@ def schedule_removal(user: AbstractBaseUser, *, using: str | None = None) -> Non
         logger.exception("No Stream id for deleted user pk=%r", user.pk)
         return
 
-    def remove() -> None:
-        try:
-            remove_users([user_id], raise_errors=False)
-        except Exception:
-            logger.exception("Removing user %s from Stream failed", user_id)
+    from . import scheduling
 
-    transaction.on_commit(remove, using=using)
+    transaction.on_commit(lambda: scheduling.run_removal(user_id), using=using)
