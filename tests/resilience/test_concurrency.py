@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from django.urls import reverse
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from django_streaminbox.channels import direct_channel_id
 from django_streaminbox.client import get_client
@@ -109,7 +109,8 @@ def test_twenty_simultaneous_saves_of_one_user_leave_stream_with_the_last(
     emulator.set_faults(latency_ms=15)  # long enough for the saves' Stream calls to overlap
     url = reverse("profile")
     for round_number in range(3):
-        responses = race(20, lambda n: browser.post(url, {"name": f"Round{round_number} N{n}"}))
+        names = [f"Round{round_number} N{n}" for n in range(20)]
+        responses = race(20, lambda n, names=names: browser.post(url, {"name": names[n]}))
         assert [r.status_code for r in responses] == [200] * 20
         last = stream_user_data(get_user_model()._default_manager.get(pk=user.pk))
         held = stream_copy([last["id"]])[last["id"]]
