@@ -174,6 +174,8 @@ def check_the_site(
     assert page.status_code == 200
     assert "<nav>" in page.text and "My site" in page.text  # inside the README's base.html
     assert 'data-streaminbox="inbox"' in page.text
+    nav = page.text.split("<nav>", 1)[1].split("</nav>", 1)[0]
+    assert 'data-streaminbox="badge"' in nav  # step 4's unread badge
     assert exported_env["STREAMINBOX_API_SECRET"] not in page.text
 
     csrf = {"X-CSRFToken": browser.cookies["csrftoken"], "Referer": f"{url}/messages/"}
