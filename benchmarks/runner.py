@@ -31,6 +31,7 @@ class Sizes:
     saves: int = 30
     backfill: tuple[int, ...] = (10_000,)
     loop_sample: int = 300
+    backfill_rounds: int = 2
     rate_limited_users: int = 20_000
     #: Stream's 300 user updates a minute, scaled to this window (same rate, shorter windows).
     rate_window_s: float = 10.0
@@ -52,6 +53,7 @@ class Sizes:
             saves=3,
             backfill=(250,),
             loop_sample=20,
+            backfill_rounds=1,
             rate_limited_users=1500,
             rate_window_s=1.0,
             channel_repeats=3,
