@@ -60,6 +60,9 @@ def test_two_people_message_each_other_live(
     badge = bob_page.locator('nav [data-streaminbox="badge"]')
     expect(badge).to_be_hidden()
     expect(bob_page.get_by_text("No conversations yet.")).to_be_visible()
+    expect(bob_page.locator(".streaminbox-pane")).to_have_text(
+        "Choose a conversation, or start a new one."
+    )
 
     # A page of Bob's without the inbox: the nav badge alone keeps count there too.
     bob_elsewhere = bob_page.context.new_page()
