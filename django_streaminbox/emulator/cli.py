@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
-from typing import Protocol
+from typing import Any, Protocol
 
 from .server import DEFAULT_API_KEY, DEFAULT_API_SECRET, Emulator
 
@@ -62,21 +62,26 @@ def serve(options: argparse.Namespace, out: Output, stop: threading.Event | None
         enforce_rate_limits=options.rate_limits,
     )
     stop = stop or threading.Event()
+    previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
 
         def interrupted(signum: int, frame: FrameType | None) -> None:
             stop.set()
 
-        signal.signal(signal.SIGINT, interrupted)
-        signal.signal(signal.SIGTERM, interrupted)
-    emulator.start()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, interrupted)
     try:
-        out.write(f"Stream emulator listening on {emulator.url}\n")
-        out.flush()
-        while not stop.wait(0.5):
-            pass
+        emulator.start()
+        try:
+            out.write(f"Stream emulator listening on {emulator.url}\n")
+            out.flush()
+            while not stop.wait(0.2):
+                pass
+        finally:
+            emulator.stop()
     finally:
-        emulator.stop()
+        for number, handler in previous.items():  # leave the process as it was (tests, embedders)
+            signal.signal(number, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

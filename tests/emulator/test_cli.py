@@ -136,3 +136,27 @@ def test_management_command_port_default(settings: object) -> None:
 def test_management_command_errors_are_command_errors() -> None:
     with pytest.raises(CommandError, match="3030"):
         call_command("streaminbox_emulator", "--port", "3030")
+
+
+def test_cli_main_serves_until_sigterm_and_restores_signal_handlers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    seen: list[str] = []
+
+    def poke() -> None:
+        deadline = time.monotonic() + 10
+        while "listening" not in "".join(seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            seen.append(capsys.readouterr().out)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=poke, daemon=True)
+    killer.start()
+    assert cli.main(["--port", "0", "--api-secret", SECRET]) == 0
+    killer.join(timeout=10)
+    assert "Stream emulator listening on http://127.0.0.1:" in "".join(seen)
+    assert signal.getsignal(signal.SIGTERM) is before
