@@ -18,7 +18,7 @@ from typing import Any
 
 from . import filters
 from .context import Call
-from .errors import invalid, not_allowed
+from .errors import invalid, not_allowed, not_found
 from .events import Audience, Event
 from .messages import page_messages, prepare_message, store_message
 from .render import BUILTIN_CHANNEL_TYPES
@@ -569,3 +569,55 @@ async def stop_watching(call: Call) -> dict[str, Any]:
             )
         )
     return {}
+
+
+def member_field(member: Member, field: str) -> Any:
+    if field in ("id", "user_id"):
+        return member.user_id
+    if field == "channel_role":
+        return member.channel_role
+    if field in ("created_at", "updated_at"):
+        value: datetime = getattr(member, field)
+        return value
+    return member.data.get(field, filters.MISSING)
+
+
+@route("GET", "/members", "QueryMembers")
+async def query_members(call: Call) -> dict[str, Any]:
+    """``channel.query_members(filter, sort)``: members of one channel, filtered like users."""
+    from .users import payload_of
+
+    payload = payload_of(call)
+    kind = channel_type(payload.get("type"))
+    raw_id = payload.get("id")
+    if raw_id is None:
+        members = parse_members(payload.get("members") or [])
+        if not members:
+            raise invalid("either id or members is required")
+        raw_id = distinct_id([uid for uid, _, _ in members])
+    cid = f"{kind}:{channel_id(raw_id)}"
+    channel = call.state.channels.get(cid)
+    if channel is None:
+        raise not_found(f'channel "{cid}" does not exist')
+    call.member_or_server(channel, call.identity.user_id, "ReadChannel")
+    conditions = obj(payload.get("filter_conditions", {}), "filter_conditions")
+    order = filters.parse_sort(payload.get("sort") or [{"field": "created_at", "direction": 1}])
+    limit = integer(payload, "limit", 100, maximum=300)
+    offset = integer(payload, "offset", 0, maximum=1000)
+    filters.validate(conditions)
+    users = call.state.users
+
+    def get(member: Member, field: str) -> Any:
+        if field == "name":
+            user = users.get(member.user_id)
+            return user.name if user else filters.MISSING
+        return member_field(member, field)
+
+    found = [
+        m
+        for m in channel.members.values()
+        if filters.matches(conditions, functools.partial(get, m))
+    ]
+    filters.apply_sort(found, order, get)
+    render = call.emulation.render
+    return {"members": [render.member(m, channel) for m in found[offset : offset + limit]]}

@@ -259,7 +259,7 @@ def _user_getter(user: User, online: bool) -> filters.Getter:
 
 @route("GET", "/users", "QueryUsers")
 async def query_users(call: Call) -> dict[str, Any]:
-    payload = _payload(call)
+    payload = payload_of(call)
     conditions = obj(payload.get("filter_conditions", {}), "filter_conditions")
     order = filters.parse_sort(payload.get("sort") or [{"field": "created_at", "direction": -1}])
     limit = integer(payload, "limit", 30, maximum=100)
@@ -284,7 +284,8 @@ async def query_users(call: Call) -> dict[str, Any]:
     return {"users": [call.emulation.render.user(user) for user in page]}
 
 
-def _payload(call: Call) -> dict[str, Any]:
+def payload_of(call: Call) -> dict[str, Any]:
+    """The JSON ``payload`` query parameter of Stream's GET queries, as an object."""
     text = call.query.get("payload")
     if text is None:
         return {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -312,3 +313,41 @@ def test_delete_and_truncate(chat: StreamChat, general: Any, api: API) -> None:
     assert chat.query_channels({"cid": "messaging:general"})["channels"] == []
     with pytest.raises(StreamAPIException):
         general.delete()
+
+
+def test_query_members(chat: StreamChat, general: Any, api: API) -> None:
+    def ids(conditions: dict[str, Any], sort: Any = None, **options: Any) -> list[str]:
+        return [m["user_id"] for m in general.query_members(conditions, sort, **options)]
+
+    assert ids({}) == ["alice", "bob"]
+    assert ids({"name": {"$autocomplete": "bo"}}) == ["bob"]
+    assert ids({"id": {"$in": ["alice"]}}) == ["alice"]
+    assert ids({"channel_role": "channel_member"}, {"user_id": -1}) == ["bob", "alice"]
+    assert ids({}, limit=1, offset=1) == ["bob"]
+    distinct = chat.channel("messaging", None, {"members": ["alice", "carol"]})
+    distinct.create("alice")
+    found = chat.get(
+        "members",
+        params={
+            "payload": json.dumps(
+                {"type": "messaging", "members": ["carol", "alice"], "filter_conditions": {}}
+            )
+        },
+    )
+    assert [m["user_id"] for m in found["members"]] == ["alice", "carol"]
+    for payload in (
+        {"type": "messaging", "id": "nope", "filter_conditions": {}},
+        {"type": "messaging", "filter_conditions": {}},
+        {"type": "messaging", "id": "general", "filter_conditions": {"id": {"$bad": 1}}},
+    ):
+        response = api.call("GET", "/members", params={"payload": json.dumps(payload)})
+        assert response.status_code in (400, 404), response.text
+    outsider = api.call(
+        "GET",
+        "/members",
+        user="carol",
+        params={
+            "payload": json.dumps({"type": "messaging", "id": "general", "filter_conditions": {}})
+        },
+    )
+    assert_stream_error(outsider, 403, 17)
