@@ -139,7 +139,7 @@ def parse_sort(value: Any, allowed: Sequence[str] | None = None) -> list[tuple[s
     if value is None:
         return []
     result = []
-    for index, item in enumerate(array(value, "sort")):
+    for index, item in enumerate(array(value, "sort", maximum=5)):
         item = obj(item, f"sort[{index}]")
         field = item.get("field")
         direction = item.get("direction", 1)

@@ -260,7 +260,9 @@ def _user_getter(user: User, online: bool) -> filters.Getter:
 @route("GET", "/users", "QueryUsers")
 async def query_users(call: Call) -> dict[str, Any]:
     payload = payload_of(call)
-    conditions = obj(payload.get("filter_conditions", {}), "filter_conditions")
+    if payload.get("filter_conditions") is None:
+        raise invalid("filter_conditions is a required field")
+    conditions = obj(payload["filter_conditions"], "filter_conditions")
     order = filters.parse_sort(payload.get("sort") or [{"field": "created_at", "direction": -1}])
     limit = integer(payload, "limit", 30, maximum=100)
     offset = integer(payload, "offset", 0, maximum=1000)

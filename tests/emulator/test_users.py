@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -216,6 +217,8 @@ def test_query_users_sort_limit_offset(chat: StreamChat, users: list[str]) -> No
         '{"filter_conditions": {}, "sort": "name"}',
         "not json",
         "[1, 2]",
+        '{"sort": []}',
+        json.dumps({"filter_conditions": {}, "sort": [{"field": "name", "direction": 1}] * 6}),
     ],
 )
 def test_bad_queries_are_400(api: API, users: list[str], payload: str) -> None:
