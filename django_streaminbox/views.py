@@ -26,6 +26,7 @@ from django.core.paginator import Paginator
 from django.core.signals import got_request_exception
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import constant_time_compare
@@ -165,6 +166,8 @@ class StreamInboxAPIView(View):
             return self.error_response(403, "forbidden", "You may not do this.")
         if isinstance(exc, SuspiciousOperation):
             return self.error_response(400, "bad_request", "The request was refused.")
+        if isinstance(exc, MultiPartParserError):  # e.g. multipart/form-data with no boundary
+            return self.error_response(400, "bad_request", "The request body cannot be parsed.")
         if isinstance(exc, ConfigurationError):
             logger.error("django-streaminbox is not configured: %s", exc)
             return self.error_response(503, "not_configured", "Messaging is not configured.")
