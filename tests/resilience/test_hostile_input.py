@@ -22,6 +22,7 @@ from django.db import connection
 from hypothesis import given
 from hypothesis import strategies as st
 
+from django_streaminbox.channels import direct_channel_id
 from django_streaminbox.signals import stream_event
 
 from .conftest import Browser, make_user
@@ -191,7 +192,7 @@ def test_the_channel_endpoint_only_ever_makes_the_requester_and_one_active_other
     if response.status_code == 200:
         answer = json.loads(response.content)
         assert set(answer["members"]) == {str(ada.pk), str(grace.pk)}
-        assert answer["channel_id"] == f"dm-{min(ada.pk, grace.pk)}-{max(ada.pk, grace.pk)}"
+        assert answer["channel_id"] == direct_channel_id(str(ada.pk), str(grace.pk))
     else:
         assert stream_writes(emulator) == []
 
@@ -245,9 +246,7 @@ def test_the_database_is_a_real_one() -> None:
 
 
 @pytest.mark.parametrize("path", ["/messages/token/", "/messages/channel/"])
-def test_multipart_without_a_boundary_is_a_400_not_a_500(
-    people: dict[str, Any], path: str
-) -> None:
+def test_multipart_without_a_boundary_is_a_400_not_a_500(people: dict[str, Any], path: str) -> None:
     """Found by the test above: Django's multipart parser raised through the CSRF check."""
     browser = Browser(people["ada"])
     response = browser.client.post(path, b"\x00", content_type="multipart/form-data")
