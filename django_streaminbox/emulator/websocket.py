@@ -335,9 +335,7 @@ async def connect(request: web.Request) -> web.StreamResponse:
         uid, details = _authenticate(emulation, request.query)
         _upsert_connecting_user(emulation, uid, details)
     except StreamError as error:
-        emulation.request_log.append(
-            _log_entry(request, 401 if error.status == 401 else error.status)
-        )
+        emulation.request_log.append(_log_entry(request, error.status))
         await ws.send_str(json.dumps({"error": error.body("Connect")}))
         await ws.close(code=CLOSE_NORMAL)
         return ws
