@@ -24,7 +24,7 @@ class Sizes:
 
     load_seconds: float = 5.0
     load_warmup: float = 0.3
-    #: Interleaved rounds per throughput figure (the median round counts).
+    #: Interleaved rounds per compared figure (each side's best round counts).
     rounds: int = 5
     concurrency: tuple[int, ...] = (1, 16)
     count_requests: int = 20
