@@ -1,6 +1,6 @@
 """Load, bounded in time and count, on loopback only.
 
-The token endpoint under 100 concurrent clients for 30 seconds (``STREAMINBOX_LOAD_SECONDS``
+The token endpoint under 100 concurrent clients for 30 seconds (``RESILIENCE_LOAD_SECONDS``
 shortens it for local runs; CI and the README's command use the issue's 30), and the emulator
 with 500 WebSocket clients connected at once, each receiving what is sent to it.
 """
@@ -28,7 +28,7 @@ from django_streaminbox.client import create_token, get_client
 
 from .conftest import make_user
 
-LOAD_SECONDS = float(os.environ.get("STREAMINBOX_LOAD_SECONDS", "30"))
+LOAD_SECONDS = float(os.environ.get("RESILIENCE_LOAD_SECONDS", "30"))
 TOKEN_CLIENTS = 100
 WEBSOCKET_CLIENTS = 500
 

@@ -273,3 +273,32 @@ def test_the_database_worker_sends_every_queued_user(tmp_path: Path, stream_emul
     manage("streaminbox_sync")
     held = stream_copy([str(pk) for pk in range(1, 11)])
     assert [u["name"] for u in held.values()] == ["Renamed"] * 10
+
+
+@pytest.mark.django_db(transaction=True)
+class TestInTheRequest:
+    """The default backend, where ``scheduling`` runs the work itself after commit."""
+
+    def test_a_delete_deactivates_after_commit(self, emulator: Any) -> None:
+        user = make_user("ada")
+        user_id = str(user.pk)
+        user.delete()
+        held = stream_copy([user_id], include_deactivated_users=True)
+        assert held[user_id].get("deactivated_at")
+
+    def test_a_removal_that_raises_never_breaks_the_delete(
+        self, emulator: Any, settings: Any, caplog: Any
+    ) -> None:
+        user = make_user("ada")
+        settings.STREAMINBOX_ON_USER_DELETE = "shred"  # E005 says so; the delete still works
+        with caplog.at_level(logging.ERROR, "django_streaminbox"):
+            user.delete()
+        assert "Removing user" in caplog.text
+        assert not get_user_model()._default_manager.filter(username="ada").exists()
+
+    def test_a_user_deleted_while_being_sent_ends_the_rounds(self, emulator: Any) -> None:
+        user = make_user("ada", full_name="Ada Lovelace")
+        get_user_model()._default_manager.filter(pk=user.pk).delete()
+        set_name(user, "Ada King")
+        report = scheduling.sync_latest(user, raise_errors=False)
+        assert report.sent == 1 and report.failed == 0
