@@ -10,10 +10,10 @@ next sync sends those users again.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ContextDecorator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,26 +38,28 @@ UNSEEN_FIELDS = frozenset({"last_login", "password"})
 #: What ``STREAMINBOX_ON_USER_DELETE`` may say.
 DELETE_ACTIONS = ("deactivate", "delete", "hard_delete", "")
 
-_state = threading.local()
+#: How many ``disable_sync`` blocks are open here: per thread and per asyncio task.
+_disabled: ContextVar[int] = ContextVar("streaminbox_sync_disabled", default=0)
 
 
 class disable_sync(ContextDecorator):
     """Saves and deletes inside this block (or decorated function) schedule no Stream calls.
 
     For fixtures, imports and data migrations; run ``manage.py streaminbox_sync`` afterwards.
+    Other threads and requests are not affected.
     """
 
     def __enter__(self) -> disable_sync:
-        _state.depth = getattr(_state, "depth", 0) + 1
+        _disabled.set(_disabled.get() + 1)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _state.depth -= 1
+        _disabled.set(_disabled.get() - 1)
 
 
 def sync_enabled() -> bool:
     """Whether saves and deletes should reach Stream right now (setting and ``disable_sync``)."""
-    return bool(get_setting("SYNC_ON_SAVE")) and not getattr(_state, "depth", 0)
+    return bool(get_setting("SYNC_ON_SAVE")) and not _disabled.get()
 
 
 def _cache() -> BaseCache:

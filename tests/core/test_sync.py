@@ -4,6 +4,7 @@ breaking a save."""
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -111,6 +112,14 @@ class TestOnSave:
         assert emulator.requests() == []
         create_user("dee")
         assert len(upserts(emulator)) == 1
+
+    def test_disable_sync_leaves_other_threads_alone(self, emulator: Any) -> None:
+        with sync.disable_sync():
+            worker = threading.Thread(target=lambda: create_user("elsewhere"))
+            worker.start()
+            worker.join(10)
+            create_user("here")
+        assert len(upserts(emulator)) == 1, "only the other thread's save was sent"
 
     def test_disable_sync_as_a_decorator(self, emulator: Any) -> None:
         @sync.disable_sync()
