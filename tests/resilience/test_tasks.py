@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,14 @@ from django_streaminbox import checks, scheduling
 from .conftest import assert_nothing_lost, make_user, set_name, stream_copy
 
 ROOT = Path(__file__).resolve().parents[2]
-DUMMY = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+#: Django 6's own framework when present, else the backport: the one ``tasks.py`` uses.
+FRAMEWORK = import_module(scheduling.tasks_framework() or "django_tasks")
+DUMMY = {"default": {"BACKEND": f"{FRAMEWORK.__name__}.backends.dummy.DummyBackend"}}
+IMMEDIATE = {"default": {"BACKEND": f"{FRAMEWORK.__name__}.backends.immediate.ImmediateBackend"}}
 
 
 def queued() -> list[Any]:
-    from django_tasks import default_task_backend
-
-    return list(default_task_backend.results)  # type: ignore[attr-defined]
+    return list(FRAMEWORK.default_task_backend.results)
 
 
 def upserts(emulator: Any) -> list[dict[str, Any]]:
@@ -38,11 +39,9 @@ def upserts(emulator: Any) -> list[dict[str, Any]]:
 def dummy_queue(settings: Any) -> Any:
     settings.TASKS = DUMMY
     settings.STREAMINBOX_SYNC_BACKEND = "task"
-    from django_tasks import default_task_backend
-
-    default_task_backend.clear()  # type: ignore[attr-defined]
+    FRAMEWORK.default_task_backend.clear()
     yield
-    default_task_backend.clear()  # type: ignore[attr-defined]
+    FRAMEWORK.default_task_backend.clear()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -111,10 +110,8 @@ class TestQueued:
         }
         settings.STREAMINBOX_TASK_BACKEND = "chat"
         settings.STREAMINBOX_TASK_QUEUE = "stream"
-        from django_tasks import task_backends
-
         make_user("ada")
-        [result] = task_backends["chat"].results  # type: ignore[attr-defined]
+        [result] = FRAMEWORK.task_backends["chat"].results
         assert (result.backend, result.task.queue_name) == ("chat", "stream")
         assert upserts(emulator) == []
 
