@@ -108,7 +108,7 @@ def test_twenty_simultaneous_saves_of_one_user_leave_stream_with_the_last(
     browser = LiveBrowser(live, user)
     emulator.set_faults(latency_ms=15)  # long enough for the saves' Stream calls to overlap
     url = reverse("profile")
-    for round_number in range(3):
+    for round_number in range(5):
         names = [f"Round{round_number} N{n}" for n in range(20)]
         responses = race(20, lambda n, names=names: browser.post(url, {"name": names[n]}))
         assert [r.status_code for r in responses] == [200] * 20
