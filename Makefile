@@ -7,7 +7,7 @@ PORT ?= 8000
 EMULATOR_PORT ?= 8765
 SDK_BUNDLE := build/sdk/stream-chat.js
 
-.PHONY: help install demo test test-js lint typecheck pytest tox bench sdk chromium clean
+.PHONY: help install demo test test-js lint typecheck pytest tox bench sdk chromium clean screenshots
 
 help:
 	@echo "make demo   run the example project on the emulator (http://127.0.0.1:$(PORT)/)"
@@ -83,3 +83,7 @@ demo: install sdk
 clean:
 	rm -rf $(VENV) node_modules build dist .tox .coverage example_project/db.sqlite3 \
 		example_project/emulator-data.json
+
+# Refresh the README's screenshots (the browser tests otherwise write them to tests/artifacts/).
+screenshots: install sdk chromium
+	STREAMINBOX_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/browser -k screenshots -q
