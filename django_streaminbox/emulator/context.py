@@ -8,6 +8,7 @@ kept).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,10 @@ class Config:
     webhook_retry_delay: float = 1.0
 
 
+#: How many API calls the request log keeps (a 100,000-user backfill is 1,000 calls).
+REQUEST_LOG_SIZE = 100_000
+
+
 class Emulation:
     def __init__(self, config: Config) -> None:
         from .webhooks import WebhookSender
@@ -56,7 +61,8 @@ class Emulation:
         self.bus.subscribe(self.webhooks)
         self.faults = Faults()
         self.rate_limiter = RateLimiter()
-        self.request_log: list[dict[str, Any]] = []
+        #: The latest calls, oldest first; bounded so that a demo left running for days stays small.
+        self.request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
         #: Set by every successful write; the ``--data`` saver clears it.
         self.dirty = False
 
