@@ -7,6 +7,10 @@
   unrecorded, so the next sync of them and ``manage.py streaminbox_sync`` send them. In the
   request a 429 is retried once after Stream's ``x-ratelimit-reset``, but never waiting past
   ``STREAMINBOX_TIMEOUT``; a task waits for the window as often as ``tasks.RATE_LIMIT_WAITS`` says.
+- **A slow Stream slows one request, not all.** When an in-request sync times out, the ones after
+  it skip Stream for ``PAUSE_AFTER_TIMEOUT`` seconds (in ``STREAMINBOX_CACHE``, so a shared cache
+  pauses every process): saves and token requests then cost nothing while Stream hangs, and their
+  users stay marked. Fast failures (refused connections, 5xx) do not pause: retrying them is cheap.
 - **The last save wins.** Saves of one user that race commit in one order but can reach Stream in
   another. After each send the row is read again and, if it changed meanwhile, sent again
   (unconditionally: the fingerprint cache may already hold the newer state, written by the
@@ -21,7 +25,9 @@ import time
 from importlib.util import find_spec
 from typing import Any
 
+import requests
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.cache import BaseCache, caches
 
 from .conf import get_setting
 from .sync import SyncReport, remove_users, sync_users
@@ -34,6 +40,10 @@ SYNC_BACKENDS = ("on_commit", "task")
 
 #: How many times one scheduled sync sends a user again because their row changed meanwhile.
 CONVERGE_ROUNDS = 3
+
+#: Seconds in-request syncs leave Stream alone after one of them timed out.
+PAUSE_AFTER_TIMEOUT = 5.0
+PAUSE_KEY = "streaminbox:paused-until"
 
 
 def tasks_framework() -> str | None:
@@ -58,10 +68,21 @@ def run_sync(user: AbstractBaseUser) -> None:
         except Exception:  # the queue is down: the fingerprint is unrecorded, so cron sends them
             logger.exception("Could not queue the Stream sync of user pk=%r", user.pk)
         return
+    if paused():
+        return  # the user stays marked: the next sync after the pause, or cron, sends them
     try:
-        sync_latest(user, raise_errors=False, **request_wait_options())
+        report = sync_latest(user, raise_errors=False, **request_wait_options())
     except Exception:  # a bad USER_DATA callable must not break the save that triggered it
         logger.exception("Syncing user pk=%r to Stream failed", user.pk)
+        return
+    if any(isinstance(error.__cause__, requests.Timeout) for error in report.errors):
+        logger.warning("Stream timed out; in-request syncs pause for %ss", PAUSE_AFTER_TIMEOUT)
+        _cache().set(PAUSE_KEY, time.time() + PAUSE_AFTER_TIMEOUT, timeout=PAUSE_AFTER_TIMEOUT)
+
+
+def paused() -> bool:
+    """Whether in-request syncs are skipping Stream because a recent one timed out."""
+    return bool(_cache().get(PAUSE_KEY, 0) > time.time())
 
 
 def run_removal(user_id: str) -> None:
@@ -105,6 +126,10 @@ def sync_latest(user: AbstractBaseUser, **options: Any) -> SyncReport:
         _add(report, sync_users([fresh], force=True, **options))
         sent = current
     return report
+
+
+def _cache() -> BaseCache:
+    return caches[get_setting("CACHE")]
 
 
 def _reload(user: AbstractBaseUser) -> AbstractBaseUser | None:

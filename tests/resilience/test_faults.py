@@ -249,3 +249,29 @@ def test_every_endpoint_answers_clearly_while_stream_fails(
     emulator.clear_faults()
     cron()
     assert_nothing_lost(emulator)
+
+
+def test_after_a_timeout_in_request_syncs_pause_then_resume(
+    emulator: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """A hanging Stream costs one request its timeout; the requests after it do not wait."""
+    from django_streaminbox import scheduling
+
+    monkeypatch.setattr(scheduling, "PAUSE_AFTER_TIMEOUT", 1.5)
+    settings.STREAMINBOX_TIMEOUT = 0.5
+    emulator.set_faults(latency_ms=1500)
+    first = make_user(full_name="First Slow")
+    assert scheduling.paused()
+    others = [make_user(full_name=f"Paused {n}") for n in range(5)]
+    token = Browser(others[0]).post_json("/messages/token/", {})
+    assert token.status_code == 200
+    assert all(needs_sync(user) for user in [first, *others])
+    time.sleep(1.6)  # the pause ends, and the timed-out call lands in the emulator's log
+    assert len(upserts(emulator)) == 1, "no save or token request called Stream during the pause"
+    assert not scheduling.paused()
+    emulator.clear_faults()
+    set_name(others[0], "Back Again")
+    others[0].save()
+    assert stream_copy([str(others[0].pk)])[str(others[0].pk)]["name"] == "Back Again"
+    cron()
+    assert_nothing_lost(emulator)
