@@ -133,7 +133,8 @@ def _cache() -> BaseCache:
 
 
 def _reload(user: AbstractBaseUser) -> AbstractBaseUser | None:
-    fresh: AbstractBaseUser | None = type(user)._default_manager.filter(pk=user.pk).first()
+    # ``__class__``, not ``type()``: a view's ``request.user`` is a lazy proxy of the user.
+    fresh: AbstractBaseUser | None = user.__class__._default_manager.filter(pk=user.pk).first()
     return fresh
 
 

@@ -200,7 +200,7 @@ def _flush(
     report.sent += len(items)
     for item in items:
         signals.user_synced.send(
-            sender=type(item.user), user=item.user, user_id=item.data["id"], data=item.data
+            sender=item.user.__class__, user=item.user, user_id=item.data["id"], data=item.data
         )
     limit = response.rate_limit()
     if limit is not None and limit.remaining <= 0:
@@ -220,7 +220,7 @@ def _failed(items: list[_Pending], exc: StreamError, report: SyncReport) -> None
     forget(item.data["id"] for item in items)
     for item in items:
         signals.user_sync_failed.send(
-            sender=type(item.user),
+            sender=item.user.__class__,
             user=item.user,
             user_id=item.data["id"],
             action="upsert",
@@ -263,7 +263,7 @@ def remove_users(
             _remove(user_id, action)
         except StreamError as exc:
             logger.warning("Stream did not %s user %s: %s", action, user_id, exc)
-            model = None if isinstance(user, str) else type(user)
+            model = None if isinstance(user, str) else user.__class__
             signals.user_sync_failed.send(
                 sender=model,
                 user=None if isinstance(user, str) else user,
