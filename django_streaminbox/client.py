@@ -29,6 +29,10 @@ STREAM_BASE_URL = "https://chat.stream-io-api.com"
 #: Seconds a browser is told to wait when Stream gives no better answer.
 DEFAULT_RETRY_AFTER = 5
 
+#: Connections kept open to Stream. requests keeps 10, fewer than a threaded server's workers:
+#: the rest would each open and throw away a connection (and log "Connection pool is full").
+POOL_SIZE = 32
+
 _client: StreamChat | None = None
 _lock = threading.Lock()
 _last_headers = threading.local()
@@ -66,6 +70,9 @@ def _build_client() -> StreamChat:
     client = StreamChat(api_key=key, api_secret=secret, timeout=timeout, base_url=base_url())
     # The SDK lets STREAM_CHAT_TIMEOUT override its argument; the setting is the one to obey here.
     client.timeout = timeout
+    for scheme in ("http://", "https://"):  # the SDK's own retry policy, a bigger pool
+        adapter = requests.adapters.HTTPAdapter(max_retries=1, pool_maxsize=POOL_SIZE)
+        client.session.mount(scheme, adapter)
     client.session.hooks["response"].append(_remember_headers)
     return client
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -29,6 +31,21 @@ def test_rebuilt_when_a_streaminbox_setting_changes(emulator: Any, settings: Any
     with override_settings(STREAMINBOX_BASE_URL="http://127.0.0.1:9/"):
         assert get_client().base_url == "http://127.0.0.1:9", "no trailing slash"
     assert get_client().base_url == emulator.url
+
+
+def test_concurrent_calls_share_the_pool_without_discarding_connections(
+    emulator: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A threaded server's workers call Stream at once: each gets a pooled connection."""
+    emulator.set_faults(latency_ms=100)  # every call still open while the others start
+    client = get_client()
+    with (
+        caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"),
+        ThreadPoolExecutor(max_workers=20) as pool,
+    ):
+        answers = list(pool.map(lambda _: client.get_app_settings(), range(20)))
+    assert len(answers) == 20
+    assert "Connection pool is full" not in caplog.text
 
 
 def test_the_timeout_setting_wins_over_the_sdk_environment_variable(
