@@ -7,7 +7,6 @@ email as username), so every helper here creates users through whichever model i
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,10 +14,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.middleware.csrf import _get_new_csrf_string
-from django.test import Client
 
 from django_streaminbox.client import get_client
+from tests.helpers import API
 
 CUSTOM_USER = settings.AUTH_USER_MODEL == "testapp.EmailUser"
 PASSWORD = "correct-horse-battery"
@@ -83,36 +81,6 @@ def stream_users(*ids: str) -> dict[str, dict[str, Any]]:
     """What Stream holds for these ids, asked through the SDK."""
     response = get_client().query_users({"id": {"$in": list(ids)}}, limit=100)
     return {u["id"]: u for u in response["users"]}
-
-
-class API:
-    """A logged-in browser talking to the JSON endpoints, with CSRF checks enforced."""
-
-    def __init__(self, user: AbstractBaseUser | None = None) -> None:
-        self.client = Client(enforce_csrf_checks=True)
-        if user is not None:
-            self.client.force_login(user)
-        # The csrftoken cookie the page that embeds the inbox would have set.
-        self.client.cookies["csrftoken"] = _get_new_csrf_string()
-
-    @property
-    def csrf(self) -> str:
-        return self.client.cookies["csrftoken"].value
-
-    def post(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-        return self.client.post(
-            url,
-            json.dumps(data or {}),
-            content_type="application/json",
-            headers={"X-CSRFToken": self.csrf},
-            **kwargs,
-        )
-
-    def post_form(self, url: str, data: dict[str, Any]) -> Any:
-        return self.client.post(url, data, headers={"X-CSRFToken": self.csrf})
-
-    def get(self, url: str, data: dict[str, Any] | None = None) -> Any:
-        return self.client.get(url, data or {})
 
 
 @pytest.fixture

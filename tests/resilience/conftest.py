@@ -8,7 +8,6 @@ how many calls it took is not.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import Iterable
 from typing import Any
@@ -16,8 +15,6 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.middleware.csrf import _get_new_csrf_string
-from django.test import Client
 from hypothesis import HealthCheck, settings
 
 from django_streaminbox.client import get_client
@@ -93,28 +90,6 @@ def assert_nothing_lost(emulator: Any) -> None:
         if any(held[user_id].get(key) != value for key, value in data.items())
     }
     assert not stale, f"{len(stale)} user(s) differ in Stream, e.g. {list(stale.items())[:3]}"
-
-
-class Browser:
-    """A logged-in browser on the JSON endpoints: session cookie, csrftoken cookie and header."""
-
-    def __init__(self, user: AbstractBaseUser | None = None) -> None:
-        self.client = Client(enforce_csrf_checks=True)
-        if user is not None:
-            self.client.force_login(user)
-        self.client.cookies["csrftoken"] = _get_new_csrf_string()
-
-    @property
-    def csrf(self) -> str:
-        return self.client.cookies["csrftoken"].value
-
-    def post_json(self, url: str, data: Any) -> Any:
-        return self.client.post(
-            url,
-            json.dumps(data),
-            content_type="application/json",
-            headers={"X-CSRFToken": self.csrf},
-        )
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import CommandError, call_command
 
 from django_streaminbox.sync import disable_sync, needs_sync
+from tests.helpers import API
 
-from .conftest import Browser, assert_nothing_lost, make_user, set_name, stream_copy
+from .conftest import assert_nothing_lost, make_user, set_name, stream_copy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,8 +79,8 @@ class TestOutage:
         emulator.set_faults(down=True)
         user = make_user(full_name="Ada Lovelace")
         emulator.clear_faults()
-        browser = Browser(user)
-        response = browser.post_json("/messages/token/", {})  # the inbox opening
+        browser = API(user)
+        response = browser.post("/messages/token/", {})  # the inbox opening
         assert response.status_code == 200
         assert stream_copy([str(user.pk)])[str(user.pk)]["name"] == "Ada Lovelace"
         assert_nothing_lost(emulator)
@@ -189,10 +190,10 @@ def test_five_second_latency_against_a_one_second_timeout(emulator: Any, setting
         took = timed(lambda n=n: users.append(make_user(full_name=f"Slow {n}")))
         assert took < 2.5, f"a save waited {took:.1f}s on a 1s timeout"
     assert all(needs_sync(user) for user in users)
-    browser = Browser(users[0])
-    token = browser.post_json("/messages/token/", {})
+    browser = API(users[0])
+    token = browser.post("/messages/token/", {})
     assert token.status_code == 200, "tokens are signed locally"
-    channel = browser.post_json("/messages/channel/", {"user_id": str(users[1].pk)})
+    channel = browser.post("/messages/channel/", {"user_id": str(users[1].pk)})
     assert channel.status_code == 503
     assert channel.json()["error"]["code"] == "stream_unavailable"
     assert int(channel["Retry-After"]) >= 1
@@ -217,12 +218,12 @@ def test_every_endpoint_answers_clearly_while_stream_fails(
     settings.STREAMINBOX_TIMEOUT = 0.5
     ada, grace = make_user(full_name="Ada Lovelace"), make_user(full_name="Grace Hopper")
     emulator.set_faults(**FAULTS[fault])
-    browser = Browser(ada)
+    browser = API(ada)
 
-    token = browser.post_json("/messages/token/", {})
+    token = browser.post("/messages/token/", {})
     assert token.status_code == 200 and token.json()["token"], "tokens are signed locally"
 
-    channel = browser.post_json("/messages/channel/", {"user_id": str(grace.pk)})
+    channel = browser.post("/messages/channel/", {"user_id": str(grace.pk)})
     assert channel.status_code == 503, channel.content
     assert channel["Content-Type"] == "application/json"
     assert channel.json()["error"]["code"] == "stream_unavailable"
@@ -265,7 +266,7 @@ def test_after_a_timeout_in_request_syncs_pause_then_resume(
     first = make_user(full_name="First Slow")
     assert scheduling.paused()
     others = [make_user(full_name=f"Paused {n}") for n in range(5)]
-    token = Browser(others[0]).post_json("/messages/token/", {})
+    token = API(others[0]).post("/messages/token/", {})
     assert token.status_code == 200
     assert all(needs_sync(user) for user in [first, *others])
     time.sleep(1.6)  # the pause ends, and the timed-out call lands in the emulator's log

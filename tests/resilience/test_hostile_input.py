@@ -24,8 +24,9 @@ from hypothesis import strategies as st
 
 from django_streaminbox.channels import direct_channel_id
 from django_streaminbox.signals import stream_event
+from tests.helpers import API
 
-from .conftest import Browser, make_user
+from .conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +158,7 @@ def test_anything_sent_to_an_api_endpoint_gets_a_clear_answer(
     logged_in: bool,
     with_csrf: bool,
 ) -> None:
-    browser = Browser(people["ada"] if logged_in else None)
+    browser = API(people["ada"] if logged_in else None)
     if with_csrf:
         extra = {**extra, "X-CSRFToken": browser.csrf}
     before = database_snapshot()
@@ -183,9 +184,9 @@ def test_the_channel_endpoint_only_ever_makes_the_requester_and_one_active_other
     people: dict[str, Any], emulator: Any, user_id: Any, noise: dict[str, Any]
 ) -> None:
     ada, grace = people["ada"], people["grace"]
-    browser = Browser(ada)
+    browser = API(ada)
     emulator.clear_requests()
-    response = browser.post_json(
+    response = browser.post(
         "/messages/channel/", {**noise, "user_id": user_id, "members": ["eve", "mallory"]}
     )
     check_api_answer(response, "POST")
@@ -213,7 +214,7 @@ def test_the_webhook_endpoint_refuses_unsigned_input_and_survives_signed_garbage
     if gzip_header:
         sent["Content-Encoding"] = "gzip"
     received.clear()
-    browser = Browser()
+    browser = API()
     response = browser.client.post(
         "/messages/webhook/", body, content_type="application/json", headers=sent
     )
@@ -230,7 +231,7 @@ def test_the_webhook_endpoint_refuses_unsigned_input_and_survives_signed_garbage
 def test_the_inbox_page_takes_any_query_string(
     people: dict[str, Any], query: dict[str, str], extra: dict[str, str]
 ) -> None:
-    browser = Browser(people["ada"])
+    browser = API(people["ada"])
     url = f"/messages/?{urlencode(query)}"
     response = browser.client.get(url, headers=extra)
     assert response.status_code in (200, 400), response.status_code
@@ -248,7 +249,7 @@ def test_the_database_is_a_real_one() -> None:
 @pytest.mark.parametrize("path", ["/messages/token/", "/messages/channel/"])
 def test_multipart_without_a_boundary_is_a_400_not_a_500(people: dict[str, Any], path: str) -> None:
     """Found by the test above: Django's multipart parser raised through the CSRF check."""
-    browser = Browser(people["ada"])
+    browser = API(people["ada"])
     response = browser.client.post(path, b"\x00", content_type="multipart/form-data")
     assert response.status_code == 400
     assert json.loads(response.content)["error"]["code"] == "bad_request"

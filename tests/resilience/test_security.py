@@ -17,8 +17,9 @@ from django.test import Client
 from django_streaminbox import sync
 from django_streaminbox.channels import direct_channel_id, get_or_create_direct_channel
 from django_streaminbox.exceptions import StreamError
+from tests.helpers import API
 
-from .conftest import Browser, make_user
+from .conftest import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,9 +30,9 @@ def never_allowed(sender: Any, recipient: Any) -> bool:
 
 def test_a_token_is_only_ever_for_the_requester(emulator: Any) -> None:
     ada, grace = make_user(full_name="Ada Lovelace"), make_user(full_name="Grace Hopper")
-    browser = Browser(ada)
+    browser = API(ada)
     for body in ({"user_id": str(grace.pk)}, {"user": str(grace.pk), "claims": {"user_id": "1"}}):
-        answer = browser.post_json(f"/messages/token/?user_id={grace.pk}", body).json()
+        answer = browser.post(f"/messages/token/?user_id={grace.pk}", body).json()
         claims = jwt.decode(
             answer["token"], django_settings.STREAMINBOX_API_SECRET, algorithms=["HS256"]
         )
@@ -62,7 +63,7 @@ def test_the_members_and_the_id_are_never_the_clients_choice(emulator: Any) -> N
         "cid": "messaging:chosen-by-client",
         "created_by": str(eve.pk),
     }
-    answer = Browser(ada).post_json("/messages/channel/", body).json()
+    answer = API(ada).post("/messages/channel/", body).json()
     assert answer["channel_id"] == direct_channel_id(str(ada.pk), str(grace.pk))
     assert sorted(answer["members"]) == sorted([str(ada.pk), str(grace.pk)])
     paths = {r["path"] for r in emulator.requests()}
@@ -99,7 +100,7 @@ def test_no_channel_with_yourself_an_inactive_user_or_a_refused_one(
         settings.STREAMINBOX_CAN_MESSAGE = f"{__name__}.never_allowed"
     emulator.clear_requests()
     user_id = str(other.pk) if other is not None else "999999"
-    response = Browser(ada).post_json("/messages/channel/", {"user_id": user_id})
+    response = API(ada).post("/messages/channel/", {"user_id": user_id})
     assert response.status_code == {"yourself": 400, "inactive": 404, "refused": 403}.get(case, 404)
     assert "error" in response.json()
     assert emulator.requests() == [], "refused before Stream was asked anything"
@@ -118,12 +119,12 @@ def test_the_secret_is_in_no_response_page_log_line_or_exception(
     ada, grace = make_user(full_name="Ada Lovelace"), make_user(full_name="Grace Hopper")
     if fault:
         emulator.set_faults(**fault)
-    browser = Browser(ada)
+    browser = API(ada)
     seen: list[str] = []
     with caplog.at_level(logging.DEBUG):
         for response in (
-            browser.post_json("/messages/token/", {}),
-            browser.post_json("/messages/channel/", {"user_id": str(grace.pk)}),
+            browser.post("/messages/token/", {}),
+            browser.post("/messages/channel/", {"user_id": str(grace.pk)}),
             browser.client.get("/messages/users/"),
             browser.client.get("/messages/"),
             browser.client.get(f"/messages/?with={grace.pk}"),
