@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 
-from .loadgen import Load, merged, run_load, send_sequentially
+from .loadgen import Load, load_generator, measure_load, merged, run_load, send_sequentially
 from .processes import WSGIServer
 from .report import Row
 from .runner import Run
@@ -61,7 +61,9 @@ def run(bench: Run) -> None:
     headers = logged_in_headers(user)
     bench.latency()
     env = {key: value for key, value in os.environ.items() if key.startswith("BENCH_")}
-    results: dict[str, Any] = {}
+    # wrk when installed (make bench installs it), else the Python threads: the same for all three.
+    results: dict[str, Any] = {"load_generator": load_generator()}
+    bench.log(f"  token load generator: {results['load_generator']}")
     with WSGIServer(env) as server:
         for name, path in ENDPOINTS.items():
             url = server.url + path
@@ -81,7 +83,7 @@ def run(bench: Run) -> None:
             for _ in range(sizes.rounds):  # interleaved, so noise falls on every side alike
                 for name, path in ENDPOINTS.items():
                     before = server.cpu_seconds()
-                    load = run_load(
+                    load = measure_load(
                         server.url + path,
                         headers=headers,
                         clients=clients,
