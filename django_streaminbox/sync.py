@@ -9,6 +9,7 @@ next sync sends those users again.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -67,9 +68,14 @@ def _cache() -> BaseCache:
 
 
 def _cache_key(user_id: str) -> str:
+    return f"streaminbox:user:{_app_tag(base_url(), str(get_setting('API_KEY')))}:{user_id}"
+
+
+@functools.lru_cache(maxsize=8)
+def _app_tag(url: str, api_key: str) -> str:
     # Per Stream app: pointing the site at another app (or the emulator) must resend everyone.
-    app = fingerprint({"url": base_url(), "key": get_setting("API_KEY")})[:10]
-    return f"streaminbox:user:{app}:{user_id}"
+    # Memoised: it was hashed again for every user of a backfill and every token request.
+    return fingerprint({"url": url, "key": api_key})[:10]
 
 
 def needs_sync(user: AbstractBaseUser) -> bool:
@@ -158,8 +164,9 @@ def _changed(chunk: list[AbstractBaseUser], force: bool, report: SyncReport) -> 
     for user in chunk:
         data = stream_user_data(user)
         items.append(_Pending(user, data, fingerprint(data)))
-    known = {} if force else _cache().get_many([_cache_key(i.data["id"]) for i in items])
-    changed = [i for i in items if known.get(_cache_key(i.data["id"])) != i.fingerprint]
+    keys = [_cache_key(i.data["id"]) for i in items]
+    known = {} if force else _cache().get_many(keys)
+    changed = [i for i, key in zip(items, keys, strict=True) if known.get(key) != i.fingerprint]
     report.unchanged += len(items) - len(changed)
     return changed
 
