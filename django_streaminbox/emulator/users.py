@@ -137,6 +137,14 @@ def _users_response(call: Call, users: list[User]) -> dict[str, Any]:
     return {"users": rendered, "membership_deletion_task_id": ""}
 
 
+def _batch_ids(call: Call, *, required: bool) -> list[str]:
+    """The ``user_ids`` of a batch endpoint: valid ids, at most 100 (Stream's batch limit)."""
+    ids = [user_id(u) for u in string_list(call.body.get("user_ids"), "user_ids", maximum=100)]
+    if required and not ids:
+        raise invalid("user_ids is a required field")
+    return ids
+
+
 @route("POST", "/users", "UpdateUsers")
 async def upsert_users(call: Call) -> dict[str, Any]:
     raw_users = call.body.get("users")
@@ -358,9 +366,7 @@ DELETE_MODES = {"soft", "pruning", "hard"}
 @route("POST", "/users/delete", "DeleteUsers")
 async def delete_users(call: Call) -> dict[str, Any]:
     call.require_server()
-    ids = [user_id(u) for u in string_list(call.body.get("user_ids"), "user_ids", maximum=100)]
-    if not ids:
-        raise invalid("user_ids is a required field")
+    ids = _batch_ids(call, required=True)
     modes = {}
     for key in ("user", "messages", "conversations"):
         mode = call.body.get(key)
@@ -389,7 +395,7 @@ async def delete_users(call: Call) -> dict[str, Any]:
 @route("POST", "/users/restore", "RestoreUsers")
 async def restore_users(call: Call) -> dict[str, Any]:
     call.require_server()
-    ids = [user_id(u) for u in string_list(call.body.get("user_ids"), "user_ids", maximum=100)]
+    ids = _batch_ids(call, required=False)
     users = [call.state.users.get(uid) for uid in ids]
     missing = [
         uid for uid, user in zip(ids, users, strict=True) if user is None or user.deleted_at is None
@@ -443,9 +449,7 @@ async def deactivate_user(call: Call) -> dict[str, Any]:
 @route("POST", "/users/deactivate", "DeactivateUsers")
 async def deactivate_users(call: Call) -> dict[str, Any]:
     call.require_server()
-    ids = [user_id(u) for u in string_list(call.body.get("user_ids"), "user_ids", maximum=100)]
-    if not ids:
-        raise invalid("user_ids is a required field")
+    ids = _batch_ids(call, required=True)
     users = [call.user(uid) for uid in ids]
     mark = boolean(call.body, "mark_messages_deleted")
     _created_by(call)
@@ -493,9 +497,7 @@ async def reactivate_user(call: Call) -> dict[str, Any]:
 @route("POST", "/users/reactivate", "ReactivateUsers")
 async def reactivate_users(call: Call) -> dict[str, Any]:
     call.require_server()
-    ids = [user_id(u) for u in string_list(call.body.get("user_ids"), "user_ids", maximum=100)]
-    if not ids:
-        raise invalid("user_ids is a required field")
+    ids = _batch_ids(call, required=True)
     users = [call.user(uid) for uid in ids]
     inactive = [user.id for user in users if user.deactivated_at is None]
     if inactive:
@@ -558,5 +560,5 @@ async def unread_counts(call: Call) -> dict[str, Any]:
 @route("POST", "/unread_batch", "UnreadCountsBatch")
 async def unread_counts_batch(call: Call) -> dict[str, Any]:
     call.require_server()
-    ids = [user_id(u) for u in string_list(call.body.get("user_ids"), "user_ids", maximum=100)]
+    ids = _batch_ids(call, required=False)
     return {"counts_by_user": {uid: unread_summary(call, uid) for uid in ids}}
